@@ -1,0 +1,145 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Hot loops need a target CPU: without one, SIMD `addProduct` (FMA) lowers to
+// scalar libm calls (about 50x slower, see docs/PERFORMANCE.md). The portable
+// default is haswell (AVX2 + FMA) on x86_64; CARTRIDGE_TARGET_CPU=znver4 (or any
+// LLVM CPU name) selects another, e.g. for a native build.
+#if arch(x86_64)
+let targetCPU = Context.environment["CARTRIDGE_TARGET_CPU"] ?? "haswell"
+#else
+let targetCPU = Context.environment["CARTRIDGE_TARGET_CPU"] ?? ""
+#endif
+let kernelSettings: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
+
+let strictSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "cartridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "CartridgeClient", targets: ["CartridgeClient"]),
+        .executable(name: "cartridged", targets: ["cartridged"]),
+        .executable(name: "cartridge", targets: ["cartridge"]),
+        .executable(name: "cartridge-bench", targets: ["cartridge-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        // MARK: C interop
+        .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
+        .systemLibrary(name: "CUSBGadget", pkgConfig: "libusbgx", providers: [.apt(["libusbgx-dev", "libconfig-dev"])]),
+        .target(name: "CFunctionFS", cSettings: [.define("_GNU_SOURCE")]),
+
+        // MARK: Pure cores (no Foundation, no I/O)
+        .target(name: "CartridgeWire", swiftSettings: strictSettings),
+        .target(name: "CartridgePower", swiftSettings: strictSettings),
+        .target(name: "CartridgeInference", swiftSettings: strictSettings + kernelSettings),
+
+        // MARK: I/O adapters
+        .target(name: "CartridgeSystem", swiftSettings: strictSettings),
+        .target(name: "CartridgeTransport", dependencies: ["CartridgeSystem"], swiftSettings: strictSettings),
+        .target(
+            name: "CartridgeImage",
+            dependencies: ["CartridgeInference", "CartridgeSystem", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CartridgePowerSources",
+            dependencies: ["CartridgePower", "CartridgeSystem"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CartridgeGadget",
+            dependencies: [
+                "CUSBGadget", "CFunctionFS", "CartridgeSystem", "CartridgeTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CartridgeUSBHost",
+            dependencies: ["CLibUSB", "CartridgeSystem", "CartridgeTransport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CartridgeDaemon",
+            dependencies: [
+                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage",
+                "CartridgePower", "CartridgePowerSources",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings + kernelSettings
+        ),
+        .target(
+            name: "CartridgeClient",
+            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeUSBHost"],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "CartridgeConformance",
+            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeClient"],
+            swiftSettings: strictSettings
+        ),
+
+        // MARK: Executables
+        .executableTarget(
+            name: "cartridged",
+            dependencies: [
+                "CartridgeDaemon", "CartridgeGadget",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cartridge",
+            dependencies: [
+                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cartridge-bench",
+            dependencies: [
+                "CartridgeClient", "CartridgeInference", "CartridgeDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings + kernelSettings
+        ),
+
+        // MARK: Tests
+        .target(
+            name: "CartridgeTestSupport",
+            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgePowerTests", dependencies: ["CartridgePower", "CartridgePowerSources"], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeInferenceTests", dependencies: ["CartridgeInference", "CartridgeTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeImageTests", dependencies: ["CartridgeImage", "CartridgeTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeTransportTests", dependencies: ["CartridgeTransport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CartridgeDaemonTests",
+            dependencies: ["CartridgeDaemon", "CartridgeClient", "CartridgeTestSupport"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CartridgeConformanceTests",
+            dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeTestSupport"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

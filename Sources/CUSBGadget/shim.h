@@ -1,0 +1,2 @@
+#include <usbg/usbg.h>
+#include <usbg/function/ffs.h>

@@ -1,0 +1,1 @@
+// The CartridgeClient module. See README.md for the layout.

@@ -1,0 +1,1 @@
+// The CartridgeConformance module. See README.md for the layout.

@@ -1,0 +1,1 @@
+// The CartridgeDaemon module. See README.md for the layout.

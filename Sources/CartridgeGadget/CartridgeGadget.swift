@@ -1,0 +1,1 @@
+// The CartridgeGadget module. See README.md for the layout.

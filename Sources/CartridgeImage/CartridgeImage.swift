@@ -1,0 +1,1 @@
+// The CartridgeImage module. See README.md for the layout.

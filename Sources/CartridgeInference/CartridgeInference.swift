@@ -1,0 +1,1 @@
+// The CartridgeInference module. See README.md for the layout.

@@ -1,0 +1,1 @@
+// The CartridgePower module. See README.md for the layout.

@@ -1,0 +1,1 @@
+// The CartridgePowerSources module. See README.md for the layout.

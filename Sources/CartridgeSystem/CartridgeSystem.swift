@@ -1,0 +1,1 @@
+// The CartridgeSystem module. See README.md for the layout.

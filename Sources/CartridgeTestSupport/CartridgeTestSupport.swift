@@ -1,0 +1,1 @@
+// The CartridgeTestSupport module. See README.md for the layout.

@@ -1,0 +1,1 @@
+// The CartridgeTransport module. See README.md for the layout.

@@ -1,0 +1,1 @@
+// The CartridgeUSBHost module. See README.md for the layout.

@@ -1,0 +1,1 @@
+// The CartridgeWire module. See README.md for the layout.
