@@ -1,1 +1,0 @@
-// The CartridgeSystem module. See README.md for the layout.

@@ -1,0 +1,16 @@
+/// Where an error was created, for diagnostics (`#fileID:#line`).
+public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
+    public var fileID: String
+    public var line: Int
+
+    public init(fileID: String, line: Int) {
+        self.fileID = fileID
+        self.line = line
+    }
+
+    public static func here(fileID: String = #fileID, line: Int = #line) -> SourceLocation {
+        SourceLocation(fileID: fileID, line: line)
+    }
+
+    public var description: String { "\(fileID):\(line)" }
+}

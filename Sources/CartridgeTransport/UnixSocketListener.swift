@@ -1,0 +1,89 @@
+import CartridgeSystem
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A listening Unix-domain socket: each accepted connection is one host session.
+public final class UnixSocketListener: CartridgeListener {
+    private let descriptor: Int32
+    private let acceptor: DedicatedThread
+    private let closed = Atomic<Bool>(false)
+    private let connections = Atomic<Int>(0)
+    public let path: String
+
+    /// Binds and listens at `path`. A stale socket file left by a crashed daemon is replaced;
+    /// a path held by a live listener is refused with `.busy`.
+    public init(path: String, backlog: Int32 = 16) throws(TransportError) {
+        let address = try UnixSocketAddress(path: path)
+        if UnixSocketListener.isLive(path: path) {
+            throw TransportError(.busy, "another cartridged is already listening at unix:\(path)")
+        }
+        unlink(path)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw TransportError.from(.current("socket"), context: "unix:\(path)") }
+        if address.withSockaddr({ bind(descriptor, $0, $1) }) != 0 {
+            let error = SystemCallError.current("bind")
+            Glibc.close(descriptor)
+            throw TransportError.from(error, context: "cannot bind unix:\(path)")
+        }
+        if listen(descriptor, backlog) != 0 {
+            let error = SystemCallError.current("listen")
+            Glibc.close(descriptor)
+            throw TransportError.from(error, context: "cannot listen on unix:\(path)")
+        }
+        self.descriptor = descriptor
+        self.path = path
+        acceptor = DedicatedThread(name: "sock-accept")
+    }
+
+    deinit { close() }
+
+    private static func isLive(path: String) -> Bool {
+        guard let address = try? UnixSocketAddress(path: path) else { return false }
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { return false }
+        defer { Glibc.close(probe) }
+        return address.withSockaddr { connect(probe, $0, $1) } == 0
+    }
+
+    public var endpointDescription: String { "unix:\(path)" }
+
+    public func accept() async throws(TransportError) -> (any CartridgeTransport)? {
+        if closed.load(ordering: .acquiring) { return nil }
+        let descriptor = self.descriptor
+        let outcome: Result<Int32, SystemCallError>
+        do {
+            outcome = try await acceptor.run {
+                while true {
+                    let client = Glibc.accept(descriptor, nil, nil)
+                    if client >= 0 { return .success(client) }
+                    if errno == EINTR || errno == ECONNABORTED { continue }
+                    return .failure(.current("accept"))
+                }
+            }
+        } catch {
+            return nil
+        }
+        switch outcome {
+        case .success(let client):
+            if closed.load(ordering: .acquiring) {
+                Glibc.close(client)
+                return nil
+            }
+            let number = connections.wrappingAdd(1, ordering: .relaxed).newValue
+            return UnixSocketTransport(adopting: client, peerDescription: "unix:\(path)#\(number)")
+        case .failure(let error):
+            if closed.load(ordering: .acquiring) { return nil }
+            throw TransportError.from(error, context: "accept on unix:\(path)")
+        }
+    }
+
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        shutdown(descriptor, Int32(SHUT_RDWR))  // wakes a blocked accept on Linux
+        acceptor.shutdown()
+        Glibc.close(descriptor)
+        unlink(path)
+    }
+}

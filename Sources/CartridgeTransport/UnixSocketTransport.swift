@@ -1,0 +1,113 @@
+import CartridgeSystem
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A connected Unix-domain stream socket. Blocking reads and writes run on two dedicated
+/// threads (one per direction), never on the cooperative pool.
+public final class UnixSocketTransport: CartridgeTransport {
+    private let descriptor: Int32
+    private let receiver: DedicatedThread
+    private let sender: DedicatedThread
+    private let closed = Atomic<Bool>(false)
+    public let peerDescription: String
+
+    /// Takes ownership of a connected socket descriptor.
+    public init(adopting descriptor: Int32, peerDescription: String) {
+        self.descriptor = descriptor
+        self.peerDescription = peerDescription
+        receiver = DedicatedThread(name: "sock-rx-\(descriptor)")
+        sender = DedicatedThread(name: "sock-tx-\(descriptor)")
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Connects to a cartridge listening at `path`.
+    public static func connect(path: String) async throws(TransportError) -> UnixSocketTransport {
+        let address = try UnixSocketAddress(path: path)
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { throw TransportError.from(.current("socket"), context: "unix:\(path)") }
+        let result = address.withSockaddr { Glibc.connect(descriptor, $0, $1) }
+        if result != 0 {
+            let error = SystemCallError.current("connect")
+            Glibc.close(descriptor)
+            throw TransportError.from(error, context: "cannot connect to unix:\(path)")
+        }
+        return UnixSocketTransport(adopting: descriptor, peerDescription: "unix:\(path)")
+    }
+
+    public func receive(maximumCount: Int) async throws(TransportError) -> [UInt8] {
+        precondition(maximumCount > 0)
+        if closed.load(ordering: .acquiring) { throw TransportError(.closed, "\(peerDescription) is closed") }
+        let descriptor = self.descriptor
+        let outcome: Result<[UInt8], SystemCallError>
+        do {
+            outcome = try await receiver.run {
+                var buffer = [UInt8](repeating: 0, count: maximumCount)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, maximumCount) }
+                    if count >= 0 {
+                        buffer.removeSubrange(count...)
+                        return .success(buffer)
+                    }
+                    if errno == EINTR { continue }
+                    return .failure(.current("read"))
+                }
+            }
+        } catch {
+            throw TransportError(.closed, "\(peerDescription) is closed")
+        }
+        switch outcome {
+        case .success(let bytes):
+            if bytes.isEmpty && closed.load(ordering: .acquiring) {
+                throw TransportError(.closed, "\(peerDescription) is closed")
+            }
+            return bytes
+        case .failure(let error):
+            if closed.load(ordering: .acquiring) { throw TransportError(.closed, "\(peerDescription) is closed") }
+            throw TransportError.from(error, context: "receive from \(peerDescription)")
+        }
+    }
+
+    public func send(_ bytes: [UInt8]) async throws(TransportError) {
+        if closed.load(ordering: .acquiring) { throw TransportError(.closed, "\(peerDescription) is closed") }
+        if bytes.isEmpty { return }
+        let descriptor = self.descriptor
+        let outcome: Result<Void, SystemCallError>
+        do {
+            outcome = try await sender.run {
+                var offset = 0
+                while offset < bytes.count {
+                    let count = bytes.withUnsafeBytes {
+                        Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                    }
+                    if count < 0 {
+                        if errno == EINTR { continue }
+                        return .failure(.current("send"))
+                    }
+                    offset += count
+                }
+                return .success(())
+            }
+        } catch {
+            throw TransportError(.closed, "\(peerDescription) is closed")
+        }
+        if case .failure(let error) = outcome {
+            if closed.load(ordering: .acquiring) { throw TransportError(.closed, "\(peerDescription) is closed") }
+            throw TransportError.from(error, context: "send to \(peerDescription)")
+        }
+    }
+
+    public func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        // Unblock a read or write in progress, let both threads finish, then release the descriptor
+        // (closing first could let the number be reused while a thread still uses it).
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        receiver.shutdown()
+        sender.shutdown()
+        Glibc.close(descriptor)
+    }
+}
