@@ -1,1 +1,0 @@
-// The CartridgeClient module. See README.md for the layout.

@@ -1,0 +1,38 @@
+public import CartridgeWire
+
+/// The events of one GENERATE request. Ending the iteration early (break, task cancellation)
+/// cancels the generation on the cartridge.
+public struct GenerationStream: AsyncSequence, Sendable {
+    public typealias Element = GenerationEvent
+    let frames: AsyncThrowingStream<Frame, any Error>
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var frames: AsyncThrowingStream<Frame, any Error>.AsyncIterator
+
+        public mutating func next() async throws -> GenerationEvent? {
+            guard let frame = try await frames.next() else { return nil }
+            if frame.type == .token {
+                return .token(try CartridgeConnection.decode(frame, expecting: .token, as: GeneratedToken.self))
+            }
+            return .done(try CartridgeConnection.decode(frame, expecting: .done, as: GenerationSummary.self))
+        }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(frames: frames.makeAsyncIterator()) }
+
+    /// Collects the whole generation: the text and the summary.
+    public func collect() async throws -> (text: String, tokens: [UInt32], summary: GenerationSummary) {
+        var text = ""
+        var tokens: [UInt32] = []
+        for try await event in self {
+            switch event {
+            case .token(let token):
+                text += token.text
+                tokens.append(token.tokenID)
+            case .done(let summary):
+                return (text, tokens, summary)
+            }
+        }
+        throw CartridgeClientError(.protocolViolation, "the generation stream ended without DONE")
+    }
+}

@@ -1,1 +1,0 @@
-// The CartridgeDaemon module. See README.md for the layout.

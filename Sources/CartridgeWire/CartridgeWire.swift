@@ -1,1 +1,0 @@
-// The CartridgeWire module. See README.md for the layout.

@@ -1,0 +1,74 @@
+/// GENERATE (0x05), host to device: starts a stream of TOKEN frames ended by DONE.
+public struct GenerateRequest: WireMessage {
+    public static let frameType = FrameType.generate
+    /// Tokens to generate at most (>= 1).
+    public var maximumTokens: UInt32
+    /// 0 selects greedy decoding.
+    public var temperature: Float
+    /// Nucleus sampling mass in (0, 1]; 0 or 1 disables it.
+    public var topP: Float
+    /// Sample among the k most likely tokens; 0 disables it.
+    public var topK: UInt32
+    /// Seed of the sampler's random numbers; the same request and seed give the same tokens.
+    public var seed: UInt64
+    /// 0: a fresh context. Otherwise the id of a session whose KV cache is kept on the device, so
+    /// a prompt that extends the session's history only processes the new tokens.
+    public var session: UInt32
+    public var prompt: Prompt
+    /// Generation stops when the output ends with one of these (the stop text is not sent).
+    public var stopSequences: [String]
+
+    public init(
+        prompt: Prompt, maximumTokens: UInt32 = 256, temperature: Float = 0, topP: Float = 0, topK: UInt32 = 0,
+        seed: UInt64 = 0, session: UInt32 = 0, stopSequences: [String] = []
+    ) {
+        self.prompt = prompt
+        self.maximumTokens = maximumTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.seed = seed
+        self.session = session
+        self.stopSequences = stopSequences
+    }
+
+    public init(decoding reader: inout WireReader) throws(WireError) {
+        maximumTokens = try reader.readUInt32("maximum_tokens")
+        temperature = try reader.readFloat("temperature")
+        topP = try reader.readFloat("top_p")
+        topK = try reader.readUInt32("top_k")
+        seed = try reader.readUInt64("seed")
+        session = try reader.readUInt32("session")
+        let kind = try reader.readUInt8("prompt_kind")
+        switch kind {
+        case 0: prompt = .text(try reader.readString("prompt_text"))
+        case 1: prompt = .tokens(try reader.readUInt32List("prompt_tokens"))
+        default: throw WireError(.invalidValue, "prompt_kind: \(kind) is neither 0 (text) nor 1 (tokens)")
+        }
+        stopSequences = try reader.readStringList("stop_sequences")
+        guard temperature.isFinite, temperature >= 0 else {
+            throw WireError(.invalidValue, "temperature: \(temperature) is not a finite value >= 0")
+        }
+        guard topP.isFinite, topP >= 0, topP <= 1 else {
+            throw WireError(.invalidValue, "top_p: \(topP) is not in [0, 1]")
+        }
+    }
+
+    public func encode(into writer: inout WireWriter) {
+        writer.write(maximumTokens)
+        writer.write(temperature)
+        writer.write(topP)
+        writer.write(topK)
+        writer.write(seed)
+        writer.write(session)
+        switch prompt {
+        case .text(let text):
+            writer.write(UInt8(0))
+            writer.write(text)
+        case .tokens(let tokens):
+            writer.write(UInt8(1))
+            writer.write(tokens)
+        }
+        writer.write(stopSequences)
+    }
+}

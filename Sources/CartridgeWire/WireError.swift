@@ -1,0 +1,30 @@
+/// A payload that does not decode as the message its frame type announces.
+public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable { case truncated, invalidValue, invalidUTF8, tooLarge }
+        private var base: Base
+        private init(_ base: Base) { self.base = base }
+        /// The payload ended in the middle of a field.
+        public static let truncated = Code(.truncated)
+        /// A field holds a value the protocol does not allow.
+        public static let invalidValue = Code(.invalidValue)
+        public static let invalidUTF8 = Code(.invalidUTF8)
+        /// A count or length larger than the payload could hold.
+        public static let tooLarge = Code(.tooLarge)
+        public var description: String { "\(base)" }
+    }
+
+    public var code: Code
+    public var message: String
+    public var fileID: String
+    public var line: Int
+
+    public init(_ code: Code, _ message: String, fileID: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.message = message
+        self.fileID = fileID
+        self.line = line
+    }
+
+    public var description: String { "WireError.\(code): \(message) [\(fileID):\(line)]" }
+}
