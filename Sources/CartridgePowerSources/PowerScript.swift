@@ -171,6 +171,8 @@ public struct PowerScript: Hashable, Sendable {
             return value
         case "fixed":
             guard arguments.count >= 2 else { throw ScriptProblem("fixed needs a voltage and a current, e.g. fixed 9V 3A") }
+            let millivolts = try quantity(arguments[0], unit: "V", what: "voltage")
+            let milliamps = try quantity(arguments[1], unit: "A", what: "current")
             var flags: FixedSupplyFlags = []
             var peak: UInt8 = 0
             var index = 2
@@ -194,9 +196,7 @@ public struct PowerScript: Hashable, Sendable {
                 index += 1
             }
             if !flags.isEmpty && position != 1 { throw ScriptProblem("fixed supply flags are only allowed on the first object") }
-            object = .fixed(FixedSupplyPDO(
-                millivolts: try quantity(arguments[0], unit: "V", what: "voltage"),
-                maximumMilliamps: try quantity(arguments[1], unit: "A", what: "current"), peakCurrent: peak, flags: flags))
+            object = .fixed(FixedSupplyPDO(millivolts: millivolts, maximumMilliamps: milliamps, peakCurrent: peak, flags: flags))
         case "variable":
             try expectCount(arguments, 2, "variable <min>-<max>V <A>")
             let (low, high) = try range(arguments[0])
