@@ -15,10 +15,10 @@ expect ERROR id=6 code=UNSUPPORTED_VERSION
 send INFO id=7
 expect ERROR id=7 code=HANDSHAKE_REQUIRED
 # A payload limit below 1024 is refused.
-send HELLO id=8 payload=1023
+send HELLO id=8 max_payload=1023
 expect ERROR id=8 code=INVALID_ARGUMENT
 # A host range that includes 1 from below and above gets 1.
-send HELLO id=9 min=0 max=5 payload=4096
+send HELLO id=9 min=0 max=5 max_payload=4096
 expect HELLO_REPLY id=9 version=1 maximum_payload=4096 maximum_in_flight=>=1 image_digest=*
 send INFO id=10
 expect MODEL_CARD id=10 name=* family=* context_length=>=1
@@ -28,7 +28,7 @@ expect ERROR id=11 code=PAYLOAD_TOO_LARGE
 send PING id=12 size=4096
 expect PONG id=12 size=4096
 # A second HELLO renegotiates.
-send HELLO id=13 payload=$max_payload
+send HELLO id=13 max_payload=$max_payload
 expect HELLO_REPLY id=13 maximum_payload=*
 send PING id=14 size=4097
 expect PONG id=14 size=4097

@@ -97,7 +97,10 @@ public struct ConformanceScript: Sendable {
                 let id = try line.field("id").map { (text: String) throws(ConformanceError) in
                     UInt32(truncatingIfNeeded: try builder.integer(text, "id", line.location))
                 }
-                let matchers = line.fields.filter { $0.key != "id" }.map { FieldMatcher(key: $0.key, expected: $0.value) }
+                var matchers: [FieldMatcher] = []
+                for field in line.fields where field.key != "id" {
+                    matchers.append(try matcher(field, builder: builder, location: line.location))
+                }
                 steps.append(located(.expect(.init(type: type, requestID: id, fields: matchers))))
             case "expect-stream":
                 guard let idText = line.field("id") else {
@@ -107,7 +110,10 @@ public struct ConformanceScript: Sendable {
                 let minimum = try line.field("min_tokens").map { (text: String) throws(ConformanceError) in try builder.integer(text, "min_tokens", line.location) }
                 let maximum = try line.field("max_tokens").map { (text: String) throws(ConformanceError) in try builder.integer(text, "max_tokens", line.location) }
                 let reserved: Set<String> = ["id", "min_tokens", "max_tokens"]
-                let matchers = line.fields.filter { !reserved.contains($0.key) }.map { FieldMatcher(key: $0.key, expected: $0.value) }
+                var matchers: [FieldMatcher] = []
+                for field in line.fields where !reserved.contains(field.key) {
+                    matchers.append(try matcher(field, builder: builder, location: line.location))
+                }
                 steps.append(located(.expectStream(requestID: id, done: matchers, minimumTokens: minimum, maximumTokens: maximum)))
             case "expect-nothing":
                 steps.append(located(.expectNothing(try duration(line.arguments.first ?? "200ms", line.location))))
@@ -128,6 +134,21 @@ public struct ConformanceScript: Sendable {
         }
         if let closing { throw ConformanceError(.syntax, "missing '\(closing)' at end of file", at: lines.last?.location) }
         return steps
+    }
+
+    /// An expected value; `$variable` (after an optional `>=`/`<=`) is replaced by its number.
+    private static func matcher(
+        _ field: (key: String, value: String), builder: MessageBuilder, location: String
+    ) throws(ConformanceError) -> FieldMatcher {
+        var value = Substring(field.value)
+        var comparison = ""
+        if value.hasPrefix(">=") || value.hasPrefix("<=") {
+            comparison = String(value.prefix(2))
+            value = value.dropFirst(2)
+        }
+        guard value.hasPrefix("$") else { return FieldMatcher(key: field.key, expected: field.value) }
+        let number = try builder.integer(String(value), field.key, location)
+        return FieldMatcher(key: field.key, expected: comparison + "\(number)")
     }
 
     private static func duration(_ text: String, _ location: String) throws(ConformanceError) -> Duration {

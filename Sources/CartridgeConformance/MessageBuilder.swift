@@ -71,7 +71,7 @@ struct MessageBuilder {
             payload = HelloRequest(
                 minimumVersion: UInt16(truncatingIfNeeded: try number("min", default: 1)),
                 maximumVersion: UInt16(truncatingIfNeeded: try number("max", default: 1)),
-                maximumPayloadLength: UInt32(truncatingIfNeeded: try number("payload", default: 1 << 20)),
+                maximumPayloadLength: UInt32(truncatingIfNeeded: try number("max_payload", default: 1 << 20)),
                 clientName: line.field("name") ?? "conformance"
             ).payload()
         case .tokenize:
