@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "cartridge",
             dependencies: [
-                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference",
+                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "cartridge-bench",
             dependencies: [
-                "CartridgeClient", "CartridgeInference", "CartridgeDaemon",
+                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings + kernelSettings
