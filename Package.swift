@@ -112,6 +112,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "cartridge-usb-selftest",
+            dependencies: [
+                "CartridgeGadget", "CartridgeUSBHost", "CartridgeTransport", "CartridgeSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "cartridge-bench",
             dependencies: [
                 "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeWire",
