@@ -133,7 +133,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "CartridgeTestSupport",
-            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference"],
+            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),

@@ -28,7 +28,7 @@ send GENERATE id=7 tokens=1 max_tokens=0
 expect ERROR id=7 code=INVALID_ARGUMENT
 send GENERATE id=8 tokens=$vocabulary_size max_tokens=4
 expect ERROR id=8 code=INVALID_ARGUMENT
-send GENERATE id=9 tokens=1*$context_length max_tokens=4
+send GENERATE id=9 tokens=1*$context_length+1 max_tokens=4
 expect ERROR id=9 code=CONTEXT_OVERFLOW
 send GENERATE id=10 tokens=1 max_tokens=4 temperature=-1
 expect ERROR id=10 code=MALFORMED_PAYLOAD
