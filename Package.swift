@@ -99,21 +99,32 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "cartridge",
             dependencies: [
-                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference",
+                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "cartridge-usb-selftest",
+            dependencies: [
+                "CartridgeGadget", "CartridgeUSBHost", "CartridgeTransport", "CartridgeSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
             name: "cartridge-bench",
             dependencies: [
-                "CartridgeClient", "CartridgeInference", "CartridgeDaemon",
+                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings + kernelSettings
@@ -122,7 +133,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "CartridgeTestSupport",
-            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference"],
+            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
