@@ -1,8 +1,8 @@
-import CartridgeTransport
+public import CartridgeTransport
 
 extension CartridgeURI {
     /// Opens the transport this URI names.
-    func openTransport() async throws(CartridgeClientError) -> any CartridgeTransport {
+    public func openTransport() async throws(CartridgeClientError) -> any CartridgeTransport {
         switch self {
         case .unix(let path):
             do { return try await UnixSocketTransport.connect(path: path) } catch { throw .transport(error) }

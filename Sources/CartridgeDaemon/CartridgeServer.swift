@@ -26,20 +26,24 @@ public final class CartridgeServer: Service {
 
     public func run() async throws {
         let logger = context.logger
-        await withGracefulShutdownHandler {
-            await withDiscardingTaskGroup { group in
-                for listener in listeners {
-                    group.addTask { await self.acceptConnections(from: listener) }
-                }
-            }
-        } onGracefulShutdown: {
-            logger.info("shutting down")
-            for listener in self.listeners { listener.close() }
-        }
-        // Listeners are closed; let connections finish their streams with DONE(shutdown).
-        let handlers = connections.withLock { Array($0.values) }
         await withDiscardingTaskGroup { group in
-            for handler in handlers { group.addTask { await handler.shutdown() } }
+            for listener in listeners {
+                group.addTask { await self.acceptConnections(from: listener) }
+            }
+            group.addTask {
+                // Wait for SIGTERM/SIGINT (or cancellation), then stop accepting, end every stream
+                // with DONE(shutdown), and close connections whose hosts do not let go in time.
+                try? await gracefulShutdown()
+                logger.info("shutting down")
+                for listener in self.listeners { listener.close() }
+                for handler in self.connections.withLock({ Array($0.values) }) { handler.beginShutdown() }
+                let clock = ContinuousClock()
+                let deadline = clock.now.advanced(by: .seconds(5))
+                while clock.now < deadline && self.connections.withLock({ !$0.isEmpty }) {
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+                for handler in self.connections.withLock({ Array($0.values) }) { handler.forceClose() }
+            }
         }
         context.inference.shutdown()
         logger.info("stopped")

@@ -65,9 +65,9 @@ final class ConnectionHandler: Sendable {
                         controls.withLock { $0[id] }?.stop(.cancelled)
                     case .start(let id, let request):
                         if shuttingDown.load(ordering: .relaxed) {
-                            finish(id)
                             let refusal = ErrorReply(.shuttingDown, "the daemon is shutting down")
-                            do { try await sender.send(refusal.frame(requestID: id).encoded()) } catch { break reading }
+                            try? await sender.send(refusal.frame(requestID: id).encoded())
+                            finish(id)
                             continue
                         }
                         let control = RequestControl()
@@ -86,15 +86,17 @@ final class ConnectionHandler: Sendable {
         logger.info("host disconnected")
     }
 
-    /// Graceful shutdown: refuse new requests, end streams with DONE(shutdown), then close.
-    func shutdown() async {
+    /// Graceful shutdown: refuse new requests, end streams with DONE(shutdown), then close the
+    /// connection once nothing is in flight.
+    func beginShutdown() {
         shuttingDown.store(true, ordering: .relaxed)
         stopAll(.shutdown)
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: .seconds(5))
-        while controls.withLock({ !$0.isEmpty }) && clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        if controls.withLock({ $0.isEmpty }) { transport.close() }
+    }
+
+    /// Closes the connection now (a host that does not read its last frames).
+    func forceClose() {
+        stopAll(.shutdown)
         transport.close()
     }
 
@@ -103,8 +105,12 @@ final class ConnectionHandler: Sendable {
     }
 
     private func finish(_ id: UInt32) {
-        controls.withLock { _ = $0.removeValue(forKey: id) }
+        let idle = controls.withLock { controls -> Bool in
+            controls.removeValue(forKey: id)
+            return controls.isEmpty
+        }
         session.withLock { $0.finish(requestID: id) }
+        if idle && shuttingDown.load(ordering: .relaxed) { transport.close() }
     }
 
     // MARK: Requests

@@ -1,0 +1,36 @@
+# Cartridge: the two set-up commands of the README are `make demo` and `make test`.
+# Both install what they need (Debian 12 packages via apt-get; Swift packages from the mirror).
+
+SWIFT ?= swift
+APT_PACKAGES := pkg-config libusb-1.0-0-dev libusbgx-dev libconfig-dev qemu-system-x86 busybox-static kmod cpio python3-pip
+BIN := .build/release
+
+.PHONY: deps build release test unit-test vm-test demo clean
+
+deps:
+	@./scripts/install-deps.sh $(APT_PACKAGES)
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## Every test: unit and end-to-end tests (swift test), then real USB in a VM.
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+	./scripts/vm/run-usb-tests.sh
+
+unit-test: deps
+	$(SWIFT) test
+
+vm-test: deps
+	./scripts/vm/run-usb-tests.sh
+
+## The main job: burn the default embedding cartridge, serve it, run semantic search.
+demo: release
+	./scripts/demo.sh
+
+clean:
+	rm -rf .build .build-* var

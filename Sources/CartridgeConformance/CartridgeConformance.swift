@@ -1,1 +1,0 @@
-// The CartridgeConformance module. See README.md for the layout.

@@ -1,1 +1,0 @@
-// The CartridgeTestSupport module. See README.md for the layout.

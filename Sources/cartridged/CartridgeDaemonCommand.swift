@@ -1,0 +1,77 @@
+import ArgumentParser
+import CartridgeDaemon
+import CartridgeTransport
+import CartridgeWire
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct CartridgeDaemonCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cartridged",
+        abstract: "Serve one read-only model cartridge to hosts over a Unix socket and/or USB.",
+        version: "0.1.0")
+
+    @OptionGroup var model: ModelOptions
+
+    @Option(name: .long, help: "Listen on this Unix-domain socket path.")
+    var socket: String?
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(name: .long, help: "Concurrent generations across all hosts; more get BUSY.")
+    var maxGenerations: Int = 4
+
+    func validate() throws {
+        if socket == nil { throw ValidationError("give at least one listener: --socket PATH") }
+        if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        try model.validate()
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)  // a host that hangs up must not kill the daemon
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "cartridge.daemon")
+
+        let served: any ServedModel
+        do {
+            served = try model.load(logger: logger)
+        } catch {
+            logger.critical("refusing to serve", metadata: ["reason": "\(error)"])
+            throw ExitCode(2)
+        }
+        logger.info("model ready", metadata: ["name": "\(served.card.name)", "family": "\(served.card.family)"])
+
+        var listeners: [any CartridgeListener] = []
+        if let socket {
+            do {
+                listeners.append(try UnixSocketListener(path: socket))
+            } catch {
+                logger.critical("cannot listen", metadata: ["socket": "\(socket)", "error": "\(error)"])
+                throw ExitCode(3)
+            }
+        }
+        let power = PowerController(initial: PowerController.unmanagedStatus(workerCount: 2)) { count in
+            served.setWorkerCount(count)
+        }
+        let server = CartridgeServer(
+            model: served, listeners: listeners, power: power,
+            configuration: ServerConfiguration(maximumConcurrentGenerations: maxGenerations, deviceName: "cartridged 0.1.0"),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

@@ -1,0 +1,85 @@
+import CartridgeTransport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("UnixSocketTransport", .timeLimit(.minutes(1)))
+struct UnixSocketTransportTests {
+    static func temporaryPath(_ name: String) -> String { "/tmp/cartridge-test-\(getpid())-\(name).sock" }
+
+    @Test func connectSendReceiveAndClose() async throws {
+        let path = Self.temporaryPath("basic")
+        let listener = try UnixSocketListener(path: path)
+        defer { listener.close() }
+        async let accepted = listener.accept()
+        let client = try await UnixSocketTransport.connect(path: path)
+        let server = try #require(try await accepted)
+        let payload = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        async let sending: Void = client.send(payload)
+        var received: [UInt8] = []
+        while received.count < payload.count { received += try await server.receive(maximumCount: 65536) }
+        try await sending
+        #expect(received == payload)
+        client.close()
+        #expect(try await server.receive(maximumCount: 16) == [])
+        server.close()
+    }
+
+    @Test func peerHangUpMakesSendFailWithDisconnected() async throws {
+        let path = Self.temporaryPath("hangup")
+        let listener = try UnixSocketListener(path: path)
+        defer { listener.close() }
+        async let accepted = listener.accept()
+        let client = try await UnixSocketTransport.connect(path: path)
+        let server = try #require(try await accepted)
+        client.close()
+        var failure: TransportError?
+        for _ in 0..<100 {
+            do { try await server.send([UInt8](repeating: 0, count: 65536)) } catch {
+                failure = error
+                break
+            }
+        }
+        #expect(failure?.code == .disconnected)
+        server.close()
+    }
+
+    @Test func connectingToNothingIsNotFound() async {
+        do {
+            _ = try await UnixSocketTransport.connect(path: Self.temporaryPath("absent"))
+            Issue.record("connect must fail")
+        } catch {
+            #expect(error.code == .notFound)
+        }
+    }
+
+    @Test func aLiveListenerIsNotReplacedButAStaleSocketIs() throws {
+        let path = Self.temporaryPath("live")
+        let first = try UnixSocketListener(path: path)
+        #expect(throws: TransportError.self) { try UnixSocketListener(path: path) }
+        first.close()
+        // Leave a stale socket file behind, as a crashed daemon would.
+        let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: Array(path.utf8) + [0])
+        }
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(stale)
+        let second = try UnixSocketListener(path: path)
+        second.close()
+    }
+
+    @Test func closingTheListenerEndsAccept() async throws {
+        let listener = try UnixSocketListener(path: Self.temporaryPath("close"))
+        async let accepted = listener.accept()
+        try await Task.sleep(for: .milliseconds(50))
+        listener.close()
+        #expect(try await accepted == nil)
+    }
+}
