@@ -82,7 +82,7 @@ echo "  [udc] state $(cat /sys/class/udc/$udc/state), speed $(cat /sys/class/udc
 check echo-sizes 90 $selftest echo --rounds 2
 
 # 5. Two host processes: the second gets BUSY, the first keeps working.
-$selftest hold --seconds 4 >/tmp/hold.log 2>&1 &
+$selftest hold --seconds 15 >/tmp/hold.log 2>&1 &
 holder=$!
 wait_for /tmp/hold.log "claimed" 20
 check second-process-busy 20 $selftest expect-busy
