@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage",
                 "CartridgePower", "CartridgePowerSources",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

@@ -14,7 +14,7 @@ expect-stream id=4 max_tokens=8
 send GENERATE id=5 tokens=1 max_tokens=100000
 expect TOKEN id=5 index=0
 send CANCEL id=5
-expect DONE id=5 stop_reason=cancelled
+expect-stream id=5 from=1 stop_reason=cancelled
 # CANCEL after DONE is ignored: nothing comes back, the connection keeps working.
 send CANCEL id=5
 expect-nothing 200ms
