@@ -47,7 +47,8 @@ struct PowerLoopTests {
         let watcher = try await daemon.connect()
         let generator = try await daemon.connect()
         let initial = try await watcher.powerStatus()
-        #expect(initial.source == "45W charger" || initial.source == "laptop on battery")
+        // The monitor runs beside the server: a very early reply may still be the unmanaged status.
+        #expect(["unmanaged", "45W charger", "laptop on battery"].contains(initial.source), "\(initial.source)")
 
         let maximumTokens: UInt32 = 70
         async let powerLog: [(Duration, PowerStatus)] = {
