@@ -86,7 +86,9 @@ struct PowerLoopTests {
         let slow = tokens.filter { $0.0 > laptop.0 + .seconds(1) && $0.0 < back.0 }
         #expect(slow.count >= 2, "tokens during the laptop phase: \(slow.count)")
         for pair in zip(slow, slow.dropFirst()) {
-            #expect(pair.0.0.duration(to: pair.1.0) >= .milliseconds(250), "gap \(pair.0.0.duration(to: pair.1.0))")
+            // 328 ms at 3.05 tok/s; the margin absorbs scheduling jitter on a loaded machine
+            // (uncapped, tokens of this model come every few milliseconds).
+            #expect(pair.0.0.duration(to: pair.1.0) >= .milliseconds(200), "gap \(pair.0.0.duration(to: pair.1.0))")
         }
         // And faster again within one second after the charger returns.
         let fast = tokens.filter { $0.0 > back.0 + .seconds(1) }
