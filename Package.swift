@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage",
                 "CartridgePower", "CartridgePowerSources",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -112,6 +113,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .executableTarget(
+            name: "cartridge-usb-selftest",
+            dependencies: [
+                "CartridgeGadget", "CartridgeUSBHost", "CartridgeTransport", "CartridgeSystem",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
             name: "cartridge-bench",
             dependencies: [
                 "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeWire",
@@ -123,7 +134,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "CartridgeTestSupport",
-            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference"],
+            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
