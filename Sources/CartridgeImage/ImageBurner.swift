@@ -112,8 +112,8 @@ public struct ImageBurner {
                 guard tensor.storedAs == .float16 else { throw fail("fp16 input can only be stored as fp16") }
             case .q8_0(let quants, let scales, let groupSize):
                 guard tensor.storedAs == .q8_0(groupSize: groupSize) else { throw fail("Q8_0/\(groupSize) input must be stored as q8_0/\(groupSize)") }
-                guard quants.count == count, scales.count == count / groupSize else {
-                    throw fail("\(quants.count) quants and \(scales.count) scales for shape \(tensor.shape) with group size \(groupSize)")
+                guard quants.count == count, scales.count == count / groupSize * 4 else {
+                    throw fail("\(quants.count) quants and \(scales.count / 4) scales for shape \(tensor.shape) with group size \(groupSize)")
                 }
             }
         }

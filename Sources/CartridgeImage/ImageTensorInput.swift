@@ -6,8 +6,9 @@ public struct ImageTensorInput {
         case float32(UnsafeBufferPointer<Float>)
         /// fp16 values as raw bit patterns; stored as fp16.
         case float16(UnsafeBufferPointer<UInt16>)
-        /// Already quantized Q8_0 values; stored as Q8_0 with the same group size.
-        case q8_0(quants: UnsafeBufferPointer<Int8>, scales: UnsafeBufferPointer<Float>, groupSize: Int)
+        /// Already quantized Q8_0 values; stored as Q8_0 with the same group size. `scales` holds
+        /// one little-endian fp32 per group, at any alignment.
+        case q8_0(quants: UnsafeBufferPointer<Int8>, scales: UnsafeRawBufferPointer, groupSize: Int)
     }
 
     public var name: String

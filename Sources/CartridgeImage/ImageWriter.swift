@@ -1,3 +1,5 @@
+import CartridgeInference
+
 /// Lays out and writes an image exactly as given (no consistency checks: `ImageBurner` does
 /// those; tests use the writer directly to craft images that must be refused).
 struct ImageWriter {
@@ -77,14 +79,19 @@ struct ImageWriter {
         case (.float16(let values), false):
             try output.append(UnsafeRawBufferPointer(values))
         case (.float32(let values), true):
-            let (quants, scales) = Q8_0Encoder.quantize(values, groupSize: tensor.storedAs.groupSize)
+            let quants: [Int8], scales: [Float]
+            do {
+                (quants, scales) = try Q8Quantizer.quantize(values, rowLength: tensor.shape[tensor.shape.count - 1], groupSize: tensor.storedAs.groupSize)
+            } catch {
+                throw ImageError(.invalidInput, "tensor '\(tensor.name)': \(error.message)", cause: error)
+            }
             try withRawBytes(quants) { (raw) throws(ImageError) in try output.append(raw) }
             try output.pad(to: output.position + (ImageTensorType.q8_0ScalesOffset(elementCount: quants.count) - quants.count))
             try withRawBytes(scales) { (raw) throws(ImageError) in try output.append(raw) }
         case (.q8_0(let quants, let scales, _), true):
             try output.append(UnsafeRawBufferPointer(quants))
             try output.pad(to: output.position + (ImageTensorType.q8_0ScalesOffset(elementCount: quants.count) - quants.count))
-            try output.append(UnsafeRawBufferPointer(scales))
+            try output.append(scales)
         case (.q8_0, false):
             throw ImageError(.invalidInput, "tensor '\(tensor.name)': Q8_0 input can only be stored as Q8_0")
         case (.float16, true):
@@ -120,28 +127,5 @@ struct HashingOutput<Sink: ImageSink> {
             let count = min(zeros.count, offset - position)
             try withRawBytes(zeros) { (raw) throws(ImageError) in try append(UnsafeRawBufferPointer(rebasing: raw[0..<count])) }
         }
-    }
-}
-
-/// Q8_0 quantization at burn time: per group of `groupSize` consecutive values, scale =
-/// max|w| / 127 and q = round(w / scale), half away from zero (the same rule as the engine's
-/// `Q8Quantizer`, so an image and a quantized checkpoint agree bit for bit).
-enum Q8_0Encoder {
-    static func quantize(_ values: UnsafeBufferPointer<Float>, groupSize: Int) -> (quants: [Int8], scales: [Float]) {
-        var quants = [Int8](repeating: 0, count: values.count)
-        var scales = [Float](repeating: 0, count: values.count / groupSize)
-        for group in 0..<(values.count / groupSize) {
-            let base = group * groupSize
-            var maximum: Float = 0
-            for index in 0..<groupSize { maximum = max(maximum, abs(values[base + index])) }
-            let scale = maximum / 127
-            scales[group] = scale
-            guard scale != 0 else { continue }
-            for index in 0..<groupSize {
-                let q = (values[base + index] / scale).rounded(.toNearestOrAwayFromZero)
-                quants[base + index] = q.isNaN ? 0 : Int8(max(-127, min(127, q)))
-            }
-        }
-        return (quants, scales)
     }
 }
