@@ -129,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "cartridge-bench",
             dependencies: [
-                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeWire",
+                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeImage", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings + kernelSettings
