@@ -78,6 +78,18 @@ for device_dir in /sys/bus/usb/devices/*; do
 done
 echo "  [udc] state $(cat /sys/class/udc/$udc/state), speed $(cat /sys/class/udc/$udc/current_speed)"
 
+# bMaxPower changed at run time (SIGHUP in the self-test device), seen by the host after re-enumeration.
+kill -HUP $device
+wait_for /tmp/device.log "bMaxPower now" 20
+i=0
+while [ $i -lt 100 ]; do
+    power=$(cat /sys/bus/usb/devices/1-1/bMaxPower 2>/dev/null)
+    [ "$power" = 100mA ] && break
+    sleep 0.1; i=$((i + 1))
+done
+[ "$power" = 100mA ] && pass max-power-changed-to-100mA || fail max-power-changed-to-100mA "(host sees ${power:-nothing})"
+$selftest list --wait 20 >/dev/null 2>&1
+
 # 4. Echo of frames 0...2 MiB (incl. exact multiples of 64/512/1024).
 check echo-sizes 90 $selftest echo --rounds 1
 
