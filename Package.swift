@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage",
                 "CartridgePower", "CartridgePowerSources",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -135,7 +136,7 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "CartridgeTestSupport",
-            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference"],
+            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),

@@ -150,8 +150,8 @@ public final class ConformanceRunner: Sendable {
             case .failure(let failure): return failure.description
             case .success(let frame): return check(frame, type: expectation.type, fields: expectation.fields)
             }
-        case .expectStream(let id, let done, let minimum, let maximum):
-            var tokens = 0
+        case .expectStream(let id, let done, let minimum, let maximum, let firstIndex):
+            var tokens = firstIndex
             while true {
                 switch await connection.next(timeout: timeout, where: { $0.requestID == id }) {
                 case .failure(let failure):

@@ -52,6 +52,7 @@ struct GenerateCommand: AsyncParsableCommand {
                 }
             case .done(let done):
                 summary = done
+                if !ids { emit(done.trailingText) }
             }
         }
         if ids { print(generatedIDs.joined(separator: ",")) } else { print() }

@@ -94,7 +94,7 @@ $selftest list --wait 20 >/dev/null 2>&1
 check echo-sizes 90 $selftest echo --rounds 1
 
 # 5. Two host processes: the second gets BUSY, the first keeps working.
-$selftest hold --seconds 4 >/tmp/hold.log 2>&1 &
+$selftest hold --seconds 15 >/tmp/hold.log 2>&1 &
 holder=$!
 wait_for /tmp/hold.log "claimed" 20
 check second-process-busy 20 $selftest expect-busy

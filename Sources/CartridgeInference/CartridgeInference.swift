@@ -1,1 +1,0 @@
-// The CartridgeInference module. See README.md for the layout.

@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The activations and KV cache of one context, and the forward pass over them (llama2.c
+/// `forward`, with the matrix products split across the model's worker pool). Not thread-safe:
+/// `LlamaSession` serializes access.
+final class DecoderState {
+    let weights: LlamaWeights
+    let config: LlamaConfig
+    let x, xb, xb2, hb, q, att, logits: UnsafeMutablePointer<Float>
+    /// [layers, seqLen, kvDim] each; pages are touched only as positions fill.
+    let keyCache, valueCache: UnsafeMutablePointer<Float>
+    /// Quantized activations for Q8_0 matrices: 3 slots (one per matrix of a fused product).
+    let quants: UnsafeMutablePointer<Int8>
+    let scales: UnsafeMutablePointer<Float>
+    private let slotLength: Int
+
+    init(weights: LlamaWeights) {
+        self.weights = weights
+        let c = weights.config
+        config = c
+        func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
+            return raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 16))
+        }
+        x = floats(c.dim)
+        xb = floats(c.dim)
+        xb2 = floats(c.dim)
+        hb = floats(2 * c.hiddenDim)
+        q = floats(c.dim)
+        att = floats(c.heads * c.seqLen)
+        logits = floats(c.vocab)
+        let cacheCount = c.layers * c.seqLen * c.kvDim
+        // calloc: large allocations are fresh zero pages, resident only once written.
+        keyCache = calloc(cacheCount, 4)!.assumingMemoryBound(to: Float.self)
+        valueCache = calloc(cacheCount, 4)!.assumingMemoryBound(to: Float.self)
+        slotLength = (max(c.dim, c.hiddenDim) + 63) / 64 * 64
+        quants = .allocate(capacity: 3 * slotLength)
+        scales = .allocate(capacity: 3 * slotLength)
+    }
+
+    deinit {
+        for buffer in [x, xb, xb2, hb, q, att, logits] { buffer.deallocate() }
+        free(keyCache)
+        free(valueCache)
+        quants.deallocate()
+        scales.deallocate()
+    }
+
+    /// Bytes of the KV cache if every position is used.
+    var kvCacheBytes: Int { 2 * config.layers * config.seqLen * config.kvDim * 4 }
+
+    /// An input vector prepared for one matrix: fp32, plus its Q8_0 quantization if the matrix is Q8_0.
+    struct Input {
+        var values: UnsafePointer<Float>
+        var quants: UnsafePointer<Int8>
+        var scales: UnsafePointer<Float>
+    }
+
+    private func prepare(_ x: UnsafePointer<Float>, for w: TensorView, slot: Int) -> Input {
+        let q = quants + slot * slotLength
+        let s = scales + slot * slotLength
+        if case .q8_0(_, _, let gs) = w.storage {
+            VectorMath.quantize(x, count: w.shape[1], groupSize: gs, quants: q, scales: s)
+        }
+        return Input(values: x, quants: q, scales: s)
+    }
+
+    /// out[i - rows.lowerBound] = row i of w · input, for i in rows.
+    @inline(__always)
+    private static func matvec(_ w: TensorView, _ input: Input, _ out: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+        let n = w.shape[1]
+        switch w.storage {
+        case .float32(let values):
+            let base = UnsafeRawPointer(values)
+            for i in rows { out[i &- rows.lowerBound] = VectorMath.dot(base + i &* n &* 4, input.values, count: n) }
+        case .q8_0(let wq, let ws, let gs):
+            let groups = n / gs
+            for i in rows {
+                out[i &- rows.lowerBound] = VectorMath.dotQ8(
+                    UnsafeRawPointer(wq) + i &* n, ws + i &* groups &* 4, input.quants, input.scales, count: n, groupSize: gs)
+            }
+        }
+    }
+
+    /// Runs token `token` at position `pos`, filling the KV cache; computes `logits` if asked.
+    func forward(token: Int, pos: Int, pool: WorkerPool, computeLogits: Bool) {
+        let c = config
+        let dim = c.dim, kvDim = c.kvDim, hidden = c.hiddenDim, headSize = c.headSize
+        let kvMul = c.heads / c.kvHeads
+        // Embedding row (dequantized if Q8_0).
+        let embeddings = weights.tokenEmbeddings
+        for j in 0..<dim { x[j] = embeddings.value(at: token * dim + j) }
+
+        for (l, layer) in weights.layers.enumerated() {
+            guard case .float32(let attentionNorm) = layer.attentionNorm.storage,
+                  case .float32(let ffnNorm) = layer.ffnNorm.storage else { preconditionFailure("norms are fp32") }
+            VectorMath.rmsNorm(xb, x, attentionNorm, count: dim)
+            let layerOffset = l * c.seqLen * kvDim
+            let k = keyCache + layerOffset + pos * kvDim
+            let v = valueCache + layerOffset + pos * kvDim
+
+            // q, k, v in one parallel region over their concatenated rows.
+            let inQ = prepare(xb, for: layer.wq, slot: 0)
+            let inK = prepare(xb, for: layer.wk, slot: 1)
+            let inV = prepare(xb, for: layer.wv, slot: 2)
+            let q = self.q
+            pool.parallelFor(dim + 2 * kvDim, grain: 8) { rows in
+                let qRows = rows.clamped(to: 0..<dim)
+                if !qRows.isEmpty { Self.matvec(layer.wq, inQ, q + qRows.lowerBound, rows: qRows) }
+                let kRows = rows.clamped(to: dim..<(dim + kvDim))
+                if !kRows.isEmpty {
+                    let r = (kRows.lowerBound - dim)..<(kRows.upperBound - dim)
+                    Self.matvec(layer.wk, inK, k + r.lowerBound, rows: r)
+                }
+                let vRows = rows.clamped(to: (dim + kvDim)..<(dim + 2 * kvDim))
+                if !vRows.isEmpty {
+                    let r = (vRows.lowerBound - dim - kvDim)..<(vRows.upperBound - dim - kvDim)
+                    Self.matvec(layer.wv, inV, v + r.lowerBound, rows: r)
+                }
+            }
+
+            // RoPE (llama2.c: relative positional encoding of q and k per head).
+            var i = 0
+            while i < dim {
+                let headDim = i % headSize
+                let frequency = 1 / powf(10000, Float(headDim) / Float(headSize))
+                let angle = Float(pos) * frequency
+                let fcr = cosf(angle), fci = sinf(angle)
+                let v0 = q[i], v1 = q[i + 1]
+                q[i] = v0 * fcr - v1 * fci
+                q[i + 1] = v0 * fci + v1 * fcr
+                if i < kvDim {
+                    let k0 = k[i], k1 = k[i + 1]
+                    k[i] = k0 * fcr - k1 * fci
+                    k[i + 1] = k0 * fci + k1 * fcr
+                }
+                i += 2
+            }
+
+            // Multi-head attention, heads split across workers.
+            let att = self.att, xb = self.xb, keyCache = self.keyCache, valueCache = self.valueCache
+            let scale = 1 / Float(headSize).squareRoot()
+            let seqLen = c.seqLen
+            pool.parallelFor(c.heads) { heads in
+                for h in heads {
+                    let qh = UnsafeRawPointer(q + h * headSize)
+                    let scores = att + h * seqLen
+                    let kvOffset = layerOffset + (h / kvMul) * headSize
+                    for t in 0...pos {
+                        scores[t] = VectorMath.dot(qh, keyCache + kvOffset + t * kvDim, count: headSize) * scale
+                    }
+                    VectorMath.softmax(scores, count: pos + 1)
+                    let out = xb + h * headSize
+                    for j in 0..<headSize { out[j] = 0 }
+                    for t in 0...pos {
+                        let a = scores[t]
+                        let vt = valueCache + kvOffset + t * kvDim
+                        for j in 0..<headSize { out[j] += a * vt[j] }
+                    }
+                }
+            }
+
+            // Output projection and residual.
+            let inO = prepare(xb, for: layer.wo, slot: 0)
+            let xb2 = self.xb2
+            pool.parallelFor(dim, grain: 8) { rows in Self.matvec(layer.wo, inO, xb2 + rows.lowerBound, rows: rows) }
+            for j in 0..<dim { x[j] += xb2[j] }
+
+            // SwiGLU feed-forward: hb = silu(w1·xb) * (w3·xb); x += w2·hb.
+            VectorMath.rmsNorm(xb, x, ffnNorm, count: dim)
+            let in1 = prepare(xb, for: layer.w1, slot: 0)
+            let in3 = prepare(xb, for: layer.w3, slot: 1)
+            let hb = self.hb, hb2 = self.hb + hidden
+            pool.parallelFor(hidden, grain: 8) { rows in
+                Self.matvec(layer.w1, in1, hb + rows.lowerBound, rows: rows)
+                Self.matvec(layer.w3, in3, hb2 + rows.lowerBound, rows: rows)
+                for i in rows {
+                    var value = hb[i]
+                    value *= 1 / (1 + expf(-value))
+                    hb[i] = value * hb2[i]
+                }
+            }
+            let in2 = prepare(hb, for: layer.w2, slot: 2)
+            pool.parallelFor(dim, grain: 8) { rows in Self.matvec(layer.w2, in2, xb + rows.lowerBound, rows: rows) }
+            for j in 0..<dim { x[j] += xb[j] }
+        }
+
+        guard computeLogits else { return }
+        guard case .float32(let finalNorm) = weights.finalNorm.storage else { preconditionFailure("norms are fp32") }
+        VectorMath.rmsNorm(x, x, finalNorm, count: dim)
+        let classifier = weights.classifier
+        let inC = prepare(x, for: classifier, slot: 0)
+        let logits = self.logits
+        pool.parallelFor(c.vocab, grain: 16) { rows in Self.matvec(classifier, inC, logits + rows.lowerBound, rows: rows) }
+    }
+}

@@ -1,0 +1,66 @@
+/// The shape of a Llama-family decoder, as in llama2.c's `Config`.
+public struct LlamaConfig: Hashable, Sendable, CustomStringConvertible {
+    /// Model (embedding) width.
+    public var dim: Int
+    /// Width of the SwiGLU feed-forward layer.
+    public var hiddenDim: Int
+    public var layers: Int
+    /// Query heads.
+    public var heads: Int
+    /// Key/value heads (grouped-query attention when < heads).
+    public var kvHeads: Int
+    public var vocab: Int
+    /// Maximum context length (positions).
+    public var seqLen: Int
+    /// The classifier reuses the token embedding table (no `output` tensor).
+    public var sharedClassifier: Bool
+
+    public init(
+        dim: Int, hiddenDim: Int, layers: Int, heads: Int, kvHeads: Int, vocab: Int, seqLen: Int,
+        sharedClassifier: Bool = true
+    ) {
+        self.dim = dim
+        self.hiddenDim = hiddenDim
+        self.layers = layers
+        self.heads = heads
+        self.kvHeads = kvHeads
+        self.vocab = vocab
+        self.seqLen = seqLen
+        self.sharedClassifier = sharedClassifier
+    }
+
+    public var headSize: Int { dim / heads }
+    /// Width of one position's keys (and values): kvHeads * headSize.
+    public var kvDim: Int { dim * kvHeads / heads }
+
+    /// The stories15M / 42M / 110M shapes (Llama 2 vocabulary).
+    public static let stories15M = LlamaConfig(dim: 288, hiddenDim: 768, layers: 6, heads: 6, kvHeads: 6, vocab: 32000, seqLen: 256)
+    public static let stories42M = LlamaConfig(dim: 512, hiddenDim: 1376, layers: 8, heads: 8, kvHeads: 8, vocab: 32000, seqLen: 1024)
+    public static let stories110M = LlamaConfig(dim: 768, hiddenDim: 2048, layers: 12, heads: 12, kvHeads: 12, vocab: 32000, seqLen: 1024)
+
+    /// Upper bound on any dimension: keeps size arithmetic far from overflow.
+    static let maximumDimension = 1 << 20
+
+    /// Throws unless every dimension is positive, bounded and consistent.
+    public func validate() throws(InferenceError) {
+        let named = [("dim", dim), ("hiddenDim", hiddenDim), ("layers", layers), ("heads", heads),
+                     ("kvHeads", kvHeads), ("vocab", vocab), ("seqLen", seqLen)]
+        for (name, value) in named where value <= 0 || value > Self.maximumDimension {
+            throw InferenceError(.invalidConfiguration, "\(name) = \(value) is out of range 1...\(Self.maximumDimension)")
+        }
+        guard dim % heads == 0 else {
+            throw InferenceError(.invalidConfiguration, "dim \(dim) is not a multiple of heads \(heads)")
+        }
+        guard kvHeads <= heads, heads % kvHeads == 0 else {
+            throw InferenceError(.invalidConfiguration, "heads \(heads) is not a multiple of kvHeads \(kvHeads)")
+        }
+        guard headSize % 2 == 0 else {
+            throw InferenceError(.invalidConfiguration, "head size \(headSize) is odd (RoPE rotates pairs)")
+        }
+    }
+
+    public var description: String {
+        "dim \(dim), hidden \(hiddenDim), \(layers) layers, \(heads) heads, \(kvHeads) kv heads, vocab \(vocab), seq \(seqLen)"
+            + (sharedClassifier ? ", shared classifier" : ", separate classifier")
+    }
+}

@@ -1,0 +1,80 @@
+import Synchronization
+
+/// A loaded Llama decoder: weights, tokenizer, the worker pool and the power knobs. Thread-safe;
+/// each conversation runs in its own `LlamaSession`.
+public final class LlamaModel: Sendable {
+    public let weights: LlamaWeights
+    /// Nil when the model came without a vocabulary (token ids only).
+    public let tokenizer: LlamaTokenizer?
+    let pool: WorkerPool
+    /// Bit pattern of the tokens/s cap (Double); 0 = unlimited.
+    private let rateLimitBits = Atomic<UInt64>(0)
+
+    public var config: LlamaConfig { weights.config }
+
+    /// `maximumWorkers` threads are created once (the caller's thread plus helpers) and reused.
+    public init(weights: LlamaWeights, tokenizer: LlamaTokenizer?, maximumWorkers: Int = 2) throws(InferenceError) {
+        if let tokenizer, tokenizer.vocabSize != weights.config.vocab {
+            throw InferenceError(
+                .invalidArgument, "the tokenizer has \(tokenizer.vocabSize) tokens but the model's vocabulary is \(weights.config.vocab)")
+        }
+        self.weights = weights
+        self.tokenizer = tokenizer
+        pool = WorkerPool(maximumWorkers: maximumWorkers)
+    }
+
+    /// Loads a llama2.c checkpoint (v0 fp32 or v2 Q8_0) and, if given, its tokenizer.bin.
+    public convenience init(checkpointPath: String, tokenizerPath: String?, maximumWorkers: Int = 2) throws(InferenceError) {
+        let checkpoint = try LlamaCheckpoint(path: checkpointPath)
+        let tokenizer = try tokenizerPath.map { path throws(InferenceError) in
+            try LlamaTokenizer(path: path, vocabSize: checkpoint.config.vocab)
+        }
+        try self.init(weights: checkpoint.weights, tokenizer: tokenizer, maximumWorkers: maximumWorkers)
+    }
+
+    // MARK: Power knobs (any thread, any time; they apply from the next matrix product / token)
+
+    /// Threads used for inference, 1...maximumWorkers.
+    public var workerCount: Int {
+        get { pool.activeWorkers }
+        set { pool.activeWorkers = newValue }
+    }
+
+    public var maximumWorkers: Int { pool.maximumWorkers }
+
+    public func setWorkerCount(_ count: Int) { pool.activeWorkers = count }
+
+    /// Caps generation at `tokensPerSecond` (nil or ≤ 0: unlimited). Sessions sleep between tokens.
+    public var tokenRateLimit: Double? {
+        get {
+            let value = Double(bitPattern: rateLimitBits.load(ordering: .relaxed))
+            return value > 0 ? value : nil
+        }
+        set { rateLimitBits.store((newValue.map { $0 > 0 ? $0 : 0 } ?? 0).bitPattern, ordering: .relaxed) }
+    }
+
+    public func setTokenRateLimit(_ tokensPerSecond: Double?) { tokenRateLimit = tokensPerSecond }
+
+    // MARK: Text
+
+    /// Token ids for `text` (llama2.c encode, with the dummy-prefix space). Throws without a tokenizer.
+    public func tokenize(_ text: String, addBOS: Bool = true) throws(InferenceError) -> [Int32] {
+        guard let tokenizer else { throw InferenceError(.invalidArgument, "this model has no tokenizer") }
+        return tokenizer.encode(text, addBOS: addBOS)
+    }
+
+    /// Text for `tokens` (the space after BOS is dropped; invalid UTF-8 becomes U+FFFD).
+    public func detokenize(_ tokens: [Int32]) throws(InferenceError) -> String {
+        guard let tokenizer else { throw InferenceError(.invalidArgument, "this model has no tokenizer") }
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= tokenizer.vocabSize }) {
+            throw InferenceError(.invalidArgument, "token id \(bad) is outside the vocabulary 0..<\(tokenizer.vocabSize)")
+        }
+        return tokenizer.decode(tokens)
+    }
+
+    /// A new context with an empty KV cache.
+    public func makeSession() -> LlamaSession { LlamaSession(model: self) }
+
+    /// Bytes of weights read per generated token (for GB/s figures).
+    public var weightBytesPerToken: Int { weights.bytesPerToken }
+}

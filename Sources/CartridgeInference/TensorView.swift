@@ -1,0 +1,50 @@
+/// A read-only view of one weight tensor living in memory owned by someone else (a mapped
+/// checkpoint or cartridge image). Shape is row-major, `[rows, columns]` for matrices, `[n]` for vectors.
+///
+/// `@unchecked Sendable`: the pointers refer to immutable memory (read-only mappings) that the
+/// owner passed to `LlamaWeights` keeps alive; nothing ever writes through them.
+public struct TensorView: @unchecked Sendable {
+    public enum Storage {
+        /// IEEE fp32 values, at least 4-byte aligned.
+        case float32(UnsafePointer<Float>)
+        /// Q8_0: `quants` holds one int8 per element (row-major); `scales` (fp32, any alignment)
+        /// holds one scale per `groupSize` consecutive elements of a row: value = q * scale.
+        /// `groupSize` divides the row length, so a group never straddles two rows.
+        case q8_0(quants: UnsafePointer<Int8>, scales: UnsafeRawPointer, groupSize: Int)
+    }
+
+    public var storage: Storage
+    public var shape: [Int]
+
+    public init(_ storage: Storage, shape: [Int]) {
+        self.storage = storage
+        self.shape = shape
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+
+    /// Bytes the tensor occupies (quants plus scales for Q8_0).
+    public var byteCount: Int {
+        switch storage {
+        case .float32: elementCount * 4
+        case .q8_0(_, _, let groupSize): elementCount + elementCount / groupSize * 4
+        }
+    }
+
+    public var elementTypeDescription: String {
+        switch storage {
+        case .float32: "fp32"
+        case .q8_0(_, _, let groupSize): "q8_0/\(groupSize)"
+        }
+    }
+
+    /// Element `index` (row-major) as fp32; dequantizes Q8_0.
+    @inline(__always)
+    func value(at index: Int) -> Float {
+        switch storage {
+        case .float32(let values): return values[index]
+        case .q8_0(let quants, let scales, let groupSize):
+            return Float(quants[index]) * scales.loadUnaligned(fromByteOffset: (index / groupSize) * 4, as: Float.self)
+        }
+    }
+}

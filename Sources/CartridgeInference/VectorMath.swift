@@ -1,0 +1,136 @@
+/// The numeric kernels of the forward pass over raw pointers: explicit SIMD with FMA (which needs
+/// a target CPU such as haswell at compile time, see Package.swift), unaligned loads for weights
+/// (v0 checkpoints are only 4-byte aligned), one row streamed at a time (the hardware prefetcher
+/// likes sequential rows).
+enum VectorMath {
+    /// Σ a[i]·b[i] over fp32 (a may be unaligned).
+    @inline(__always)
+    static func dot(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count n: Int) -> Float {
+        var acc0 = SIMD16<Float>()
+        var acc1 = SIMD16<Float>()
+        var j = 0
+        while j &+ 32 <= n {
+            acc0.addProduct(a.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self),
+                            b.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self))
+            acc1.addProduct(a.loadUnaligned(fromByteOffset: (j &+ 16) &* 4, as: SIMD16<Float>.self),
+                            b.loadUnaligned(fromByteOffset: (j &+ 16) &* 4, as: SIMD16<Float>.self))
+            j &+= 32
+        }
+        if j &+ 16 <= n {
+            acc0.addProduct(a.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self),
+                            b.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self))
+            j &+= 16
+        }
+        var acc8 = SIMD8<Float>()
+        if j &+ 8 <= n {
+            acc8 = a.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self)
+                * b.loadUnaligned(fromByteOffset: j &* 4, as: SIMD8<Float>.self)
+            j &+= 8
+        }
+        var sum = (acc0 + acc1).sum() + acc8.sum()
+        while j < n {
+            sum += a.loadUnaligned(fromByteOffset: j &* 4, as: Float.self) * b.loadUnaligned(fromByteOffset: j &* 4, as: Float.self)
+            j &+= 1
+        }
+        return sum
+    }
+
+    /// Σ over groups of (Σ wq·xq as int32) · wScale[g] · xScale[g]: runq.c's Q8_0 dot product, with
+    /// the integer products done 32 lanes at a time.
+    @inline(__always)
+    static func dotQ8(
+        _ wq: UnsafeRawPointer, _ wScales: UnsafeRawPointer, _ xq: UnsafeRawPointer, _ xScales: UnsafePointer<Float>,
+        count n: Int, groupSize gs: Int
+    ) -> Float {
+        let groups = n / gs
+        if gs & 31 == 0 {
+            var acc = SIMD16<Float>()
+            var k = 0
+            for g in 0..<groups {
+                var isum = SIMD16<Int32>()
+                let end = k &+ gs
+                while k < end {
+                    let w = SIMD32<Int16>(truncatingIfNeeded: wq.loadUnaligned(fromByteOffset: k, as: SIMD32<Int8>.self))
+                    let x = SIMD32<Int16>(truncatingIfNeeded: xq.loadUnaligned(fromByteOffset: k, as: SIMD32<Int8>.self))
+                    let p = w &* x
+                    isum &+= SIMD16<Int32>(truncatingIfNeeded: p.lowHalf) &+ SIMD16<Int32>(truncatingIfNeeded: p.highHalf)
+                    k &+= 32
+                }
+                let scale = wScales.loadUnaligned(fromByteOffset: g &* 4, as: Float.self) * xScales[g]
+                acc.addProduct(SIMD16<Float>(isum), SIMD16<Float>(repeating: scale))
+            }
+            return acc.sum()
+        }
+        var sum: Float = 0
+        var k = 0
+        for g in 0..<groups {
+            var isum: Int32 = 0
+            let end = k &+ gs
+            if gs & 15 == 0 {
+                var vsum = SIMD16<Int32>()
+                while k < end {
+                    let w = SIMD16<Int32>(truncatingIfNeeded: wq.loadUnaligned(fromByteOffset: k, as: SIMD16<Int8>.self))
+                    let x = SIMD16<Int32>(truncatingIfNeeded: xq.loadUnaligned(fromByteOffset: k, as: SIMD16<Int8>.self))
+                    vsum &+= w &* x
+                    k &+= 16
+                }
+                isum = vsum.wrappedSum()
+            } else {
+                while k < end {
+                    isum &+= Int32(wq.load(fromByteOffset: k, as: Int8.self)) &* Int32(xq.load(fromByteOffset: k, as: Int8.self))
+                    k &+= 1
+                }
+            }
+            sum += Float(isum) * wScales.loadUnaligned(fromByteOffset: g &* 4, as: Float.self) * xScales[g]
+        }
+        return sum
+    }
+
+    /// out = x / rms(x) * weight (llama2.c `rmsnorm`, epsilon 1e-5).
+    static func rmsNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, count n: Int) {
+        var ss = dot(x, x, count: n)
+        ss /= Float(n)
+        ss += 1e-5
+        ss = 1 / ss.squareRoot()
+        for j in 0..<n { out[j] = weight[j] * (ss * x[j]) }
+    }
+
+    /// In-place softmax of x[0..<n].
+    static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
+        var maximum = x[0]
+        for i in 1..<max(1, n) where x[i] > maximum { maximum = x[i] }
+        var sum: Float = 0
+        for i in 0..<n {
+            x[i] = expf(x[i] - maximum)
+            sum += x[i]
+        }
+        for i in 0..<n { x[i] /= sum }
+    }
+
+    /// Quantizes x[0..<n] to Q8_0 with `groupSize` (runq.c `quantize`: scale = max|x|/127,
+    /// q = round(x/scale), half away from zero); an all-zero group gets scale 0 and zero quants.
+    static func quantize(
+        _ x: UnsafePointer<Float>, count n: Int, groupSize gs: Int,
+        quants: UnsafeMutablePointer<Int8>, scales: UnsafeMutablePointer<Float>
+    ) {
+        for g in 0..<(n / gs) {
+            let base = g &* gs
+            var maximum: Float = 0
+            for i in 0..<gs { maximum = max(maximum, abs(x[base &+ i])) }
+            let scale = maximum / 127
+            scales[g] = scale
+            if scale == 0 {
+                for i in 0..<gs { quants[base &+ i] = 0 }
+            } else {
+                for i in 0..<gs {
+                    let q = (x[base &+ i] / scale).rounded(.toNearestOrAwayFromZero)
+                    quants[base &+ i] = q.isNaN ? 0 : Int8(max(-127, min(127, q)))
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
