@@ -59,7 +59,7 @@ final class StandInContext: GenerationContext, @unchecked Sendable {
     }
 
     func next() throws(ModelError) -> GenerationStep {
-        guard remaining > 0 else { return .finished(.maximumTokens) }
+        guard remaining > 0 else { return .finished(.maximumTokens, trailingText: "") }
         remaining -= 1
         if model.stepMicroseconds > 0 { usleep(model.stepMicroseconds) }
         previous = (previous &* 31 &+ 7) % StandInModel.vocabulary
