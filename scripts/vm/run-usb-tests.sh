@@ -13,7 +13,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work="$root/.build-vm"
-timeout_seconds=${CARTRIDGE_VM_TIMEOUT:-420}
+timeout_seconds=${CARTRIDGE_VM_TIMEOUT:-600}
 mkdir -p "$work"
 
 fail() { echo "run-usb-tests: $*" >&2; exit 2; }
