@@ -78,6 +78,11 @@ for device_dir in /sys/bus/usb/devices/*; do
 done
 echo "  [udc] state $(cat /sys/class/udc/$udc/state), speed $(cat /sys/class/udc/$udc/current_speed)"
 
+# The hotplug stream reports the cartridge already present as an arrival (LIBUSB_HOTPLUG_ENUMERATE;
+# later arrivals/removals need udevd, which the VM does not run).
+check hotplug-enumerate 30 $selftest watch --events 1
+grep -q "arrived.*$serial" /tmp/check.log && pass hotplug-arrival-has-serial || fail hotplug-arrival-has-serial ""
+
 # bMaxPower changed at run time (SIGHUP in the self-test device), seen by the host after re-enumeration.
 kill -HUP $device
 wait_for /tmp/device.log "bMaxPower now" 20
