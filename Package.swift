@@ -111,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "cartridge",
             dependencies: [
-                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeWire",
+                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeUSBHost", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -119,9 +119,11 @@ let package = Package(
         .executableTarget(
             name: "cartridge-usb-selftest",
             dependencies: [
-                "CartridgeGadget", "CartridgeUSBHost", "CartridgeTransport", "CartridgeSystem",
+                "CartridgeGadget", "CartridgeUSBHost", "CartridgeTransport", "CartridgeSystem", "CartridgeDaemon",
+                "CartridgeClient", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
