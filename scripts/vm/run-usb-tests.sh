@@ -92,6 +92,7 @@ if [ -f "$checkpoint" ] && [ -f "$tokenizer" ]; then
 fi
 cp "$root/scripts/vm/init" "$stage/init"
 cp "$root/scripts/vm/usb-tests.sh" "$root/scripts/vm/usb-protocol-tests.sh" "$stage/"
+cp -r "$root/conformance" "$stage/conformance"
 chmod +x "$stage/init" "$stage/usb-tests.sh" "$stage/usb-protocol-tests.sh"
 # Uncompressed: under software emulation the kernel copies it faster than it would gunzip it.
 (cd "$stage" && find . | cpio -o -H newc --quiet >"$work/initramfs.cpio")
