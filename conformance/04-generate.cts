@@ -14,7 +14,7 @@ expect-stream id=4 max_tokens=8
 send GENERATE id=5 tokens=1 max_tokens=100000
 expect TOKEN id=5 index=0
 send CANCEL id=5
-expect DONE id=5 stop_reason=cancelled
+expect-stream id=5 from=1 stop_reason=cancelled
 # CANCEL after DONE is ignored: nothing comes back, the connection keeps working.
 send CANCEL id=5
 expect-nothing 200ms
@@ -28,7 +28,7 @@ send GENERATE id=7 tokens=1 max_tokens=0
 expect ERROR id=7 code=INVALID_ARGUMENT
 send GENERATE id=8 tokens=$vocabulary_size max_tokens=4
 expect ERROR id=8 code=INVALID_ARGUMENT
-send GENERATE id=9 tokens=1*$context_length max_tokens=4
+send GENERATE id=9 tokens=1*$context_length+1 max_tokens=4
 expect ERROR id=9 code=CONTEXT_OVERFLOW
 send GENERATE id=10 tokens=1 max_tokens=4 temperature=-1
 expect ERROR id=10 code=MALFORMED_PAYLOAD

@@ -18,7 +18,7 @@ expect TOKEN id=4 index=0
 send INFO id=4
 expect ERROR id=4 code=INVALID_REQUEST_ID
 send CANCEL id=4
-expect DONE id=4 stop_reason=cancelled
+expect-stream id=4 from=1 stop_reason=cancelled
 send INFO id=4
 expect MODEL_CARD id=4
 # The device runs at most 4 generations at once: the fifth is BUSY.
@@ -35,9 +35,9 @@ send CANCEL id=11
 send CANCEL id=12
 send CANCEL id=13
 end
-expect DONE id=10 stop_reason=cancelled
-expect DONE id=11 stop_reason=cancelled
-expect DONE id=12 stop_reason=cancelled
-expect DONE id=13 stop_reason=cancelled
+expect-stream id=10 stop_reason=cancelled
+expect-stream id=11 stop_reason=cancelled
+expect-stream id=12 stop_reason=cancelled
+expect-stream id=13 from=1 stop_reason=cancelled
 send GENERATE id=14 tokens=1 max_tokens=3
 expect-stream id=14 max_tokens=3

@@ -27,6 +27,7 @@ expect ERROR id=117 code=BUSY
 # PING is not a request in flight: it is answered at once.
 send PING id=118 data=hex:01
 expect PONG id=118
+expect POWER_STATUS id=101
 send CANCEL id=101
 expect DONE id=101 stop_reason=cancelled
 send INFO id=117

@@ -30,7 +30,7 @@ public struct GenerationStream: AsyncSequence, Sendable {
                 text += token.text
                 tokens.append(token.tokenID)
             case .done(let summary):
-                return (text, tokens, summary)
+                return (text + summary.trailingText, tokens, summary)
             }
         }
         throw CartridgeClientError(.protocolViolation, "the generation stream ended without DONE")

@@ -109,12 +109,14 @@ public struct ConformanceScript: Sendable {
                 let id = UInt32(truncatingIfNeeded: try builder.integer(idText, "id", line.location))
                 let minimum = try line.field("min_tokens").map { (text: String) throws(ConformanceError) in try builder.integer(text, "min_tokens", line.location) }
                 let maximum = try line.field("max_tokens").map { (text: String) throws(ConformanceError) in try builder.integer(text, "max_tokens", line.location) }
-                let reserved: Set<String> = ["id", "min_tokens", "max_tokens"]
+                let first = try line.field("from").map { (text: String) throws(ConformanceError) in try builder.integer(text, "from", line.location) } ?? 0
+                let reserved: Set<String> = ["id", "min_tokens", "max_tokens", "from"]
                 var matchers: [FieldMatcher] = []
                 for field in line.fields where !reserved.contains(field.key) {
                     matchers.append(try matcher(field, builder: builder, location: line.location))
                 }
-                steps.append(located(.expectStream(requestID: id, done: matchers, minimumTokens: minimum, maximumTokens: maximum)))
+                steps.append(
+                    located(.expectStream(requestID: id, done: matchers, minimumTokens: minimum, maximumTokens: maximum, firstIndex: first)))
             case "expect-nothing":
                 steps.append(located(.expectNothing(try duration(line.arguments.first ?? "200ms", line.location))))
             case "expect-closed":

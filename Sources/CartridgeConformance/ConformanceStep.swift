@@ -8,7 +8,8 @@ public indirect enum ConformanceStep: Sendable {
     case send(bytes: [UInt8], split: Int?)
     case expect(Expectation)
     /// TOKEN frames for `requestID` until DONE (or ERROR), then DONE's fields are checked.
-    case expectStream(requestID: UInt32, done: [FieldMatcher], minimumTokens: Int?, maximumTokens: Int?)
+    /// `firstIndex`: the index of the first TOKEN still to come (earlier ones were consumed by `expect`).
+    case expectStream(requestID: UInt32, done: [FieldMatcher], minimumTokens: Int?, maximumTokens: Int?, firstIndex: Int)
     /// No frame at all arrives within the duration.
     case expectNothing(Duration)
     /// The device closes the connection.

@@ -70,6 +70,7 @@ enum MessageFields {
                 fields["time_to_first_token_us"] = "\(summary.timeToFirstTokenMicroseconds)"
                 fields["total_us"] = "\(summary.totalMicroseconds)"
                 fields["tokens_per_second"] = "\(summary.tokensPerSecond)"
+                fields["trailing_text"] = summary.trailingText
             case .error:
                 let error = try ErrorReply(payload: frame.payload)
                 fields["code"] = error.code.name

@@ -210,6 +210,7 @@ final class ConnectionHandler: Sendable {
         var firstTokenAt: ContinuousClock.Instant?
         var lastTokenAt = started
         var stopReason = StopReason.maximumTokens
+        var trailingText = ""
         generating: while true {
             if let reason = control.stopReason {
                 stopReason = reason
@@ -221,8 +222,9 @@ final class ConnectionHandler: Sendable {
             }
             let step = try await context.infer { () throws(ModelError) in try generation.next() }
             switch step {
-            case .finished(let reason):
+            case .finished(let reason, let text):
                 stopReason = reason
+                trailingText = text
                 break generating
             case .token(let tokenID, let text):
                 if let cap = context.power.tokensPerSecondCap, firstTokenAt != nil {
@@ -242,7 +244,8 @@ final class ConnectionHandler: Sendable {
             cachedPromptTokens: UInt32(accounting.cachedTokens), generatedTokens: generated,
             timeToFirstTokenMicroseconds: firstTokenAt.map { started.duration(to: $0).microseconds } ?? 0,
             totalMicroseconds: started.duration(to: clock.now).microseconds,
-            tokensPerSecond: generated > 1 && decodeSeconds > 0 ? Float(Double(generated - 1) / decodeSeconds) : 0)
+            tokensPerSecond: generated > 1 && decodeSeconds > 0 ? Float(Double(generated - 1) / decodeSeconds) : 0,
+            trailingText: trailingText)
         try await reply(summary.frame(requestID: id))
         logger.debug(
             "generation done",

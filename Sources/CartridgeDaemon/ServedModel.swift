@@ -41,5 +41,6 @@ public struct PromptAccounting: Hashable, Sendable {
 
 public enum GenerationStep: Hashable, Sendable {
     case token(id: UInt32, text: String)
-    case finished(StopReason)
+    /// The generation ended; `trailingText` is output held back until now (see DONE).
+    case finished(StopReason, trailingText: String)
 }

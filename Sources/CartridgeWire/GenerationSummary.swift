@@ -13,10 +13,13 @@ public struct GenerationSummary: WireMessage {
     public var totalMicroseconds: UInt32
     /// Generated tokens per second after the first one (decode rate).
     public var tokensPerSecond: Float
+    /// Output text released only at the end: text held back because it might have begun a stop
+    /// sequence, or an incomplete character. Append it to the TOKEN texts.
+    public var trailingText: String
 
     public init(
         stopReason: StopReason, promptTokens: UInt32, cachedPromptTokens: UInt32, generatedTokens: UInt32,
-        timeToFirstTokenMicroseconds: UInt32, totalMicroseconds: UInt32, tokensPerSecond: Float
+        timeToFirstTokenMicroseconds: UInt32, totalMicroseconds: UInt32, tokensPerSecond: Float, trailingText: String = ""
     ) {
         self.stopReason = stopReason
         self.promptTokens = promptTokens
@@ -25,6 +28,7 @@ public struct GenerationSummary: WireMessage {
         self.timeToFirstTokenMicroseconds = timeToFirstTokenMicroseconds
         self.totalMicroseconds = totalMicroseconds
         self.tokensPerSecond = tokensPerSecond
+        self.trailingText = trailingText
     }
 
     public init(decoding reader: inout WireReader) throws(WireError) {
@@ -35,6 +39,7 @@ public struct GenerationSummary: WireMessage {
         timeToFirstTokenMicroseconds = try reader.readUInt32("time_to_first_token_us")
         totalMicroseconds = try reader.readUInt32("total_us")
         tokensPerSecond = try reader.readFloat("tokens_per_second")
+        trailingText = try reader.readString("trailing_text")
     }
 
     public func encode(into writer: inout WireWriter) {
@@ -45,5 +50,6 @@ public struct GenerationSummary: WireMessage {
         writer.write(timeToFirstTokenMicroseconds)
         writer.write(totalMicroseconds)
         writer.write(tokensPerSecond)
+        writer.write(trailingText)
     }
 }

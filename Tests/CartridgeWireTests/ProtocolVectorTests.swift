@@ -39,7 +39,7 @@ struct ProtocolVectorTests {
             .done, 5, [],
             GenerationSummary(
                 stopReason: .maximumTokens, promptTokens: 2, cachedPromptTokens: 0, generatedTokens: 64,
-                timeToFirstTokenMicroseconds: 1500, totalMicroseconds: 90000, tokensPerSecond: 700)
+                timeToFirstTokenMicroseconds: 1500, totalMicroseconds: 90000, tokensPerSecond: 700, trailingText: " The end.")
         ),
         "EMBED": (.embed, 7, [], EmbedRequest(sentences: ["a cat", "a dog"])),
         "EMBEDDINGS": (.embeddings, 7, [], EmbeddingsReply(dimension: 2, values: [0.6, 0.8, 1.0, 0.0])),

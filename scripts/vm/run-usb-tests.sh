@@ -1,3 +1,118 @@
-#!/usr/bin/env bash
-# Placeholder until the VM harness lands: says so and succeeds.
-echo "vm: USB harness not yet in this tree; skipping real-USB tests" >&2
+#!/bin/bash
+# Real-USB tests in a VM: boots Debian 12's stock kernel under qemu (software emulation) with a
+# busybox initramfs, loads dummy_hcd (a loopback UDC + host controller), runs the device side
+# (FunctionFS gadget) and the host side (libusb) of this package against each other, and exits
+# 0 only if every check passed.
+#
+# Usage: scripts/vm/run-usb-tests.sh            (builds, then boots the VM)
+#        CARTRIDGE_VM_SKIP_BUILD=1 scripts/vm/run-usb-tests.sh
+# Needs (Debian 12): qemu-system-x86 busybox-static cpio kmod apt (apt-get download of the kernel
+# package), plus the build dependencies libusb-1.0-0-dev libusbgx-dev libconfig-dev pkg-config.
+# Cache: .build-vm/ (kernel package, initramfs staging; git-ignored). Console log: .build-vm/console.log
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+work="$root/.build-vm"
+timeout_seconds=${CARTRIDGE_VM_TIMEOUT:-600}
+mkdir -p "$work"
+
+fail() { echo "run-usb-tests: $*" >&2; exit 2; }
+for tool in qemu-system-x86_64 cpio gzip apt-get apt-cache dpkg ldd; do
+    command -v "$tool" >/dev/null || fail "missing $tool (apt-get install qemu-system-x86 cpio apt dpkg)"
+done
+busybox=/bin/busybox
+[ -x "$busybox" ] && ! ldd "$busybox" >/dev/null 2>&1 || fail "need a static /bin/busybox (apt-get install busybox-static)"
+
+# 1. The kernel: the package linux-image-amd64 depends on, downloaded once and unpacked.
+kernel_package=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+[ -n "$kernel_package" ] || fail "cannot resolve linux-image-amd64's kernel package (apt-get update?)"
+kernel_dir="$work/kernel/$kernel_package"
+if [ ! -d "$kernel_dir/boot" ]; then
+    echo "run-usb-tests: downloading $kernel_package"
+    mkdir -p "$work/kernel/download"
+    (cd "$work/kernel/download" && rm -f ./*.deb && apt-get download "$kernel_package" >/dev/null)
+    rm -rf "$kernel_dir.tmp"
+    dpkg -x "$work"/kernel/download/"$kernel_package"_*.deb "$kernel_dir.tmp"
+    mv "$kernel_dir.tmp" "$kernel_dir"
+    rm -rf "$work/kernel/download"
+fi
+vmlinuz=$(ls "$kernel_dir"/boot/vmlinuz-*)
+modules=$(ls -d "$kernel_dir"/lib/modules/*/kernel)
+
+# 2. The binaries (debug build, as `swift build` makes them). They are linked against the Swift
+#    runtime dynamically: ldd's libraries, the Swift ones included, are copied into the initramfs
+#    once for all binaries (smaller than three --static-swift-stdlib copies, whose static
+#    Foundation archives also miss link dependencies in Swift 6.3.1).
+products=(cartridge-usb-selftest cartridged cartridge)
+if [ -z "${CARTRIDGE_VM_SKIP_BUILD:-}" ]; then
+    for product in "${products[@]}"; do
+        (cd "$root" && swift build --product "$product" >"$work/build.log" 2>&1) \
+            || { grep -E "error" "$work/build.log" | head -20; fail "swift build of $product failed (see $work/build.log)"; }
+    done
+fi
+bin_dir=$(cd "$root" && swift build --show-bin-path)
+
+# 3. The initramfs: busybox, the USB modules (in dependency order, see init), the binaries and
+#    the shared libraries ldd names for them.
+stage="$work/initramfs"
+rm -rf "$stage"
+mkdir -p "$stage"/{bin,sbin,usr/bin,lib/modules,proc,sys,dev,run,tmp,etc}
+cp "$busybox" "$stage/bin/busybox"
+for module in fs/configfs/configfs drivers/usb/common/usb-common drivers/usb/core/usbcore \
+    drivers/usb/gadget/udc/udc-core drivers/usb/gadget/udc/dummy_hcd drivers/usb/gadget/libcomposite \
+    drivers/usb/gadget/function/usb_f_fs; do
+    name=$(basename "$module")
+    if [ -f "$modules/$module.ko" ]; then
+        cp "$modules/$module.ko" "$stage/lib/modules/$name.ko"
+    elif [ -f "$modules/$module.ko.xz" ]; then
+        xz -dc "$modules/$module.ko.xz" >"$stage/lib/modules/$name.ko"
+    else
+        fail "module $module not found in $kernel_package"
+    fi
+done
+for product in "${products[@]}"; do
+    [ -x "$bin_dir/$product" ] || fail "$bin_dir/$product is missing (build failed?)"
+    cp "$bin_dir/$product" "$stage/usr/bin/"
+    command -v strip >/dev/null && strip --strip-all "$stage/usr/bin/$product"
+    ldd "$bin_dir/$product" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r library; do
+        [ -f "$stage$library" ] && continue
+        mkdir -p "$stage$(dirname "$library")"
+        cp -L "$library" "$stage$library"
+        case "$library" in /opt/*|*swift*) command -v strip >/dev/null && strip --strip-debug "$stage$library" ;; esac
+    done
+done
+# Phase 2 serves a llama2.c checkpoint with cartridged when one is given (and the build can load
+# it); otherwise the self-test's stand-in model. Defaults: the shared development models, if present.
+checkpoint=${CARTRIDGE_VM_CHECKPOINT:-/work/shared/models/stories260K.bin}
+tokenizer=${CARTRIDGE_VM_TOKENIZER:-/work/shared/models/llama2-tokenizer.bin}
+if [ -f "$checkpoint" ] && [ -f "$tokenizer" ]; then
+    mkdir -p "$stage/model"
+    cp "$checkpoint" "$stage/model/model.bin"
+    cp "$tokenizer" "$stage/model/tokenizer.bin"
+fi
+cp "$root/scripts/vm/init" "$stage/init"
+cp "$root/scripts/vm/usb-tests.sh" "$root/scripts/vm/usb-protocol-tests.sh" "$stage/"
+cp -r "$root/conformance" "$stage/conformance"
+chmod +x "$stage/init" "$stage/usb-tests.sh" "$stage/usb-protocol-tests.sh"
+# Uncompressed: under software emulation the kernel copies it faster than it would gunzip it.
+(cd "$stage" && find . | cpio -o -H newc --quiet >"$work/initramfs.cpio")
+
+# 4. Boot. KVM is not assumed: TCG with -cpu max (AVX2/FMA for the inference kernels).
+echo "run-usb-tests: booting $(basename "$vmlinuz") with $(du -h "$work/initramfs.cpio" | cut -f1) initramfs"
+start=$(date +%s)
+set +e
+timeout "$timeout_seconds" qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 2048 -nographic -no-reboot \
+    -kernel "$vmlinuz" -initrd "$work/initramfs.cpio" \
+    -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" </dev/null | tee "$work/console.log"
+qemu_status=${PIPESTATUS[0]}
+set -e
+echo "run-usb-tests: VM ran $(($(date +%s) - start)) s (qemu exit $qemu_status)"
+if grep -q "^CARTRIDGE-VM-RESULT: PASS" "$work/console.log"; then
+    grep -E "^(CHECK|FIGURE)" "$work/console.log" | tr -d '\r'
+    echo "run-usb-tests: PASS"
+    exit 0
+fi
+grep -E "^CHECK" "$work/console.log" | tr -d '\r' || true
+[ "$qemu_status" = 124 ] && echo "run-usb-tests: timed out after $timeout_seconds s"
+echo "run-usb-tests: FAIL (console log: $work/console.log)"
+exit 1

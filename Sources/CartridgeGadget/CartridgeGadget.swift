@@ -1,1 +1,0 @@
-// The CartridgeGadget module. See README.md for the layout.

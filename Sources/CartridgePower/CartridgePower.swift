@@ -1,1 +1,0 @@
-// The CartridgePower module. See README.md for the layout.

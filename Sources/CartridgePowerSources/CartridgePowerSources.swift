@@ -1,1 +1,0 @@
-// The CartridgePowerSources module. See README.md for the layout.

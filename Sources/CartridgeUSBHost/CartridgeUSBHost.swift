@@ -1,1 +1,0 @@
-// The CartridgeUSBHost module. See README.md for the layout.
