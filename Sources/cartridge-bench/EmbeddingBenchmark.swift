@@ -42,13 +42,17 @@ struct EmbeddingBenchmark: ParsableCommand {
         print("dimension \(embedder.dimension), max tokens \(embedder.maximumTokens), threads \(threads), \(seconds) s per row")
         print("short sentences: \(shortTokens.min()!)-\(shortTokens.max()!) tokens; long inputs: \(longTokens.min()!)-\(longTokens.max()!) tokens (truncated)")
         print("")
-        print("input   batch   sentences/s   tokens/s   ms/batch")
+        print("The machine may be shared: CPU s is this process's user+system CPU time, so sentences per CPU second")
+        print("is the figure that does not depend on other load (with 1 thread it is the unshared single-core rate).")
+        print("")
+        print("input   batch   sentences/s   tokens/s   ms/batch   sentences/CPU-s   GFLOP/CPU-s")
         for (name, pool0, tokens) in [("short", short, shortTokens), ("128-tok", long, longTokens)] {
             for batch in [1, 32] {
                 let sentences = (0..<batch).map { pool0[$0 % pool0.count] }
                 let tokenCount = (0..<batch).reduce(0) { $0 + tokens[$1 % tokens.count] }
                 _ = try embedder.embed(sentences, pool: pool)
                 let clock = ContinuousClock()
+                let cpuStart = Self.cpuSeconds()
                 let start = clock.now
                 var calls = 0
                 while start.duration(to: clock.now) < .milliseconds(Int(seconds * 1000)) {
@@ -56,12 +60,31 @@ struct EmbeddingBenchmark: ParsableCommand {
                     calls += 1
                 }
                 let elapsed = start.duration(to: clock.now).secondsValue
+                let cpu = Self.cpuSeconds() - cpuStart
                 let rate = Double(calls * batch) / elapsed
+                let perCPU = Double(calls * batch) / cpu
+                let flops = Double(calls) * Self.flops(tokens: (0..<batch).map { tokens[$0 % tokens.count] }, embedder.encoder.config)
                 print(
                     "\(name.padding(7))   \(pad(batch, 5))   \(pad(rate, 11))   \(pad(rate * Double(tokenCount) / Double(batch), 8))"
-                        + "   \(pad(elapsed / Double(calls) * 1000, 8))")
+                        + "   \(pad(elapsed / Double(calls) * 1000, 8))   \(pad(perCPU, 15))   \(pad(flops / cpu / 1e9, 11))")
             }
         }
+    }
+
+    /// Multiply-adds ×2 of one forward pass: the six matrix products per layer plus attention.
+    static func flops(tokens: [Int], _ config: BertConfig) -> Double {
+        let h = Double(config.hiddenSize), i = Double(config.intermediateSize), layers = Double(config.layerCount)
+        return tokens.reduce(0) { total, length in
+            let n = Double(length)
+            return total + layers * (2 * n * (4 * h * h + 2 * h * i) + 4 * n * n * h)
+        }
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     static func defaultModelDirectory() -> String {
