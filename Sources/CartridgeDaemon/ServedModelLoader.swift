@@ -15,10 +15,12 @@ public enum ServedModelLoader {
 
     /// Development mode: a llama2.c checkpoint (v0 fp32 or v2 Q8_0) and its tokenizer.bin, served
     /// unverified. The digest reported is the SHA-256 of the checkpoint file.
-    public static func loadCheckpoint(path: String, tokenizerPath: String, logger: Logger) throws(ModelError) -> any ServedModel {
+    public static func loadCheckpoint(path: String, tokenizerPath: String?, logger: Logger) throws(ModelError) -> any ServedModel {
         do {
             let checkpoint = try LlamaCheckpoint(path: path)
-            let tokenizer = try LlamaTokenizer(path: tokenizerPath, vocabSize: checkpoint.config.vocab)
+            let tokenizer = try tokenizerPath.map { (path: String) throws(InferenceError) in
+                try LlamaTokenizer(path: path, vocabSize: checkpoint.config.vocab)
+            }
             let model = try LlamaModel(weights: checkpoint.weights, tokenizer: tokenizer, maximumWorkers: 2)
             let quantization: String
             switch checkpoint.format {

@@ -8,7 +8,7 @@ struct CartridgeCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             InfoCommand.self, GenerateCommand.self, TokenizeCommand.self, DetokenizeCommand.self, EmbedCommand.self,
-            PingCommand.self, PowerCommand.self, SearchCommand.self, ConformanceCommand.self,
+            PingCommand.self, PowerCommand.self, SearchCommand.self, ConformanceCommand.self, BurnCommand.self, InspectCommand.self,
             ListCommand.self, WatchCommand.self,
         ]
     )

@@ -21,6 +21,8 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var usb: USBOptions
 
+    @OptionGroup var powerOptions: PowerOptions
+
     @Option(name: .long, help: "Listen on this Unix-domain socket path.")
     var socket: String?
 
@@ -79,7 +81,19 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
             logger.warning("READY=1 failed", metadata: ["error": "\(error)"])
         }
         let power = PowerController(initial: PowerController.unmanagedStatus(workerCount: 2)) { count in
-            served.setWorkerCount(count)
+            served.setWorkerCount(max(1, count))  // 0 = paused: one worker, rate-capped by the monitor
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let powerSource = powerOptions.powerSource {
+            do {
+                services.append(.init(service: try PowerMonitor(
+                    sourceSpecification: powerSource, profileSpecification: powerOptions.powerProfile,
+                    allowProgrammableSupply: powerOptions.powerProgrammable, allowEPR: powerOptions.powerEpr,
+                    controller: power, logger: logger)))
+            } catch {
+                logger.critical("bad power source", metadata: ["error": "\(error)"])
+                throw ExitCode(4)
+            }
         }
         let server = CartridgeServer(
             model: served, listeners: listeners, power: power,
@@ -90,7 +104,7 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
                 services: [
                     .init(service: server),
                     .init(service: SystemdWatchdogService(notifier: notifier, logger: logger), successTerminationBehavior: .ignore),
-                ], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                ] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

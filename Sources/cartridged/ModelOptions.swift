@@ -10,7 +10,7 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Development: serve a raw llama2.c checkpoint instead of an image.")
     var checkpoint: String?
 
-    @Option(name: .long, help: "Development: llama2.c tokenizer.bin for --checkpoint.")
+    @Option(name: .long, help: "Development: llama2.c tokenizer.bin for --checkpoint (without it, prompts are token ids only).")
     var tokenizer: String?
 
     @Option(name: .long, help: "File of trusted publisher keys; the image must carry a signature by one of them.")
@@ -20,7 +20,6 @@ struct ModelOptions: ParsableArguments {
         switch (image, checkpoint) {
         case (nil, nil): throw ValidationError("give --image IMAGE (or --checkpoint FILE --tokenizer FILE)")
         case (.some, .some): throw ValidationError("give either --image or --checkpoint, not both")
-        case (nil, .some) where tokenizer == nil: throw ValidationError("--checkpoint needs --tokenizer")
         default: break
         }
     }
@@ -29,6 +28,6 @@ struct ModelOptions: ParsableArguments {
         if let image {
             return try ServedModelLoader.loadImage(path: image, trustedKeysPath: trustedKeys, logger: logger)
         }
-        return try ServedModelLoader.loadCheckpoint(path: checkpoint!, tokenizerPath: tokenizer!, logger: logger)
+        return try ServedModelLoader.loadCheckpoint(path: checkpoint!, tokenizerPath: tokenizer, logger: logger)
     }
 }

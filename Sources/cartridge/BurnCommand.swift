@@ -1,0 +1,65 @@
+import ArgumentParser
+import CartridgeImage
+
+struct BurnCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "burn",
+        abstract: "Burn a cartridge image from a llama2.c checkpoint and tokenizer.bin (format: docs/IMAGE.md).",
+        discussion: """
+            The same inputs always give the same bytes. The image is written to OUTPUT.partial, synced, \
+            renamed to OUTPUT and made read-only; an existing OUTPUT is never overwritten.
+            Make a publisher key with --new-signing-key KEYFILE --publisher NAME; it prints the line for \
+            the devices' trusted-keys file.
+            """)
+
+    @Option(help: "llama2.c checkpoint (v0 fp32 or v2 Q8_0).") var checkpoint: String?
+    @Option(help: "llama2.c tokenizer.bin.") var tokenizer: String?
+    @Option(name: .shortAndLong, help: "The image to write.") var output: String?
+    @Option(help: "Matrix storage: as-checkpoint, fp32, or q8_0 (quantized at burn time).") var quantize: String = "as-checkpoint"
+    @Option(help: "Preferred Q8_0 group size (the largest divisor of every row length up to this is used).") var groupSize: Int = 64
+    @Option(help: "Model name for the manifest (default: the checkpoint's file name).") var name: String?
+    @Option(help: "Licence (SPDX identifier where possible).") var license: String = "unspecified"
+    @Option(help: "Publisher name.") var publisher: String = "unspecified"
+    @Option(help: "Creation time to record (nothing is recorded unless given, so burns stay reproducible).") var createdAt: String?
+    @Option(help: "Sign with this Ed25519 private-key file (ed25519-private <hex seed> <name>).") var signWith: String?
+    @Option(help: "Generate a new signing key into this file (mode 0600) and print its trusted-keys line.") var newSigningKey: String?
+
+    func validate() throws {
+        if newSigningKey != nil { return }
+        guard checkpoint != nil, tokenizer != nil, output != nil else {
+            throw ValidationError("burning needs --checkpoint, --tokenizer and --output")
+        }
+        guard ["as-checkpoint", "fp32", "q8_0"].contains(quantize) else {
+            throw ValidationError("--quantize must be as-checkpoint, fp32 or q8_0")
+        }
+        guard groupSize >= 1 else { throw ValidationError("--group-size must be positive") }
+    }
+
+    func run() throws {
+        if let newSigningKey {
+            let key = ImageSigningKey(generatingWithName: publisher)
+            try KeyFileWriter.writeSecret(key.fileText, to: newSigningKey)
+            print(key.trustedKey.line)
+            return
+        }
+        guard let checkpoint, let tokenizer, let output else { return }
+        let storage: LlamaImage.Storage =
+            switch quantize {
+            case "fp32": .float32
+            case "q8_0": .q8_0(preferredGroupSize: groupSize)
+            default: .asCheckpoint
+            }
+        let modelName = name ?? String(checkpoint.split(separator: "/").last ?? "model").replacingSuffix(".bin")
+        let card = LlamaImage.Card(name: modelName, license: license, publisher: publisher, createdBy: "cartridge burn 0.1.0", createdAt: createdAt)
+        let key = try signWith.map { path throws(ImageError) in try ImageSigningKey(contentsOf: path) }
+        let digest = try LlamaImage.burn(
+            checkpointPath: checkpoint, tokenizerPath: tokenizer, storage: storage, card: card, signingKey: key, to: output)
+        print("burned \(output)")
+        print("digest  \(digest)")
+        if let key { print("signed  by \(key.name) (\(key.trustedKey.line))") }
+    }
+}
+
+extension String {
+    fileprivate func replacingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
+}
