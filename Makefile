@@ -19,11 +19,11 @@ release: deps
 ## Every test: unit and end-to-end tests (swift test), then real USB in a VM.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 	./scripts/vm/run-usb-tests.sh
 
 unit-test: deps
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 
 vm-test: deps
 	./scripts/vm/run-usb-tests.sh

@@ -12,6 +12,10 @@ let targetCPU = Context.environment["CARTRIDGE_TARGET_CPU"] ?? ""
 #endif
 let kernelSettings: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
 
+// The inference kernels are ~100x slower unoptimized; optimize them in debug builds too so the
+// model tests (which run real forward passes) take seconds.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let strictSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -42,7 +46,7 @@ let package = Package(
         // MARK: Pure cores (no Foundation, no I/O)
         .target(name: "CartridgeWire", swiftSettings: strictSettings),
         .target(name: "CartridgePower", swiftSettings: strictSettings),
-        .target(name: "CartridgeInference", swiftSettings: strictSettings + kernelSettings),
+        .target(name: "CartridgeInference", swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
 
         // MARK: I/O adapters
         .target(name: "CartridgeSystem", swiftSettings: strictSettings),
@@ -107,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "cartridge",
             dependencies: [
-                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeWire",
+                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeUSBHost", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -115,9 +119,11 @@ let package = Package(
         .executableTarget(
             name: "cartridge-usb-selftest",
             dependencies: [
-                "CartridgeGadget", "CartridgeUSBHost", "CartridgeTransport", "CartridgeSystem",
+                "CartridgeGadget", "CartridgeUSBHost", "CartridgeTransport", "CartridgeSystem", "CartridgeDaemon",
+                "CartridgeClient", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

@@ -1,4 +1,5 @@
 public import CartridgeTransport
+import CartridgeUSBHost
 
 extension CartridgeURI {
     /// Opens the transport this URI names.
@@ -6,8 +7,9 @@ extension CartridgeURI {
         switch self {
         case .unix(let path):
             do { return try await UnixSocketTransport.connect(path: path) } catch { throw .transport(error) }
-        case .usb:
-            throw CartridgeClientError(.transport, "USB transport is not available in this build yet")
+        case .usb(let serial):
+            // A fresh libusb context per connection: it sees cartridges replugged since the last one.
+            do { return try await LibUSBContext().open(serial: serial) } catch { throw .transport(error.transportError) }
         }
     }
 }

@@ -144,8 +144,13 @@ public final class ConformanceRunner: Sendable {
             do { try await connection.send(bytes, split: split) } catch { return "send failed: \(error)" }
             return nil
         case .expect(let expectation):
+            // The first frame with this id (and type, when given): frames of the same id but
+            // another type, e.g. TOKENs of a stream while its id is refused, stay queued.
             let id = expectation.requestID
-            let result = await connection.next(timeout: timeout) { frame in id == nil || frame.requestID == id }
+            let type = expectation.type
+            let result = await connection.next(timeout: timeout) { frame in
+                (id == nil || frame.requestID == id) && (type == nil || frame.type == type || frame.type == .error)
+            }
             switch result {
             case .failure(let failure): return failure.description
             case .success(let frame): return check(frame, type: expectation.type, fields: expectation.fields)

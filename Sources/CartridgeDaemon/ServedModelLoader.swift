@@ -1,3 +1,4 @@
+import CartridgeImage
 import CartridgeInference
 import CartridgeWire
 import Crypto
@@ -9,16 +10,81 @@ import Glibc
 
 /// Turns what the operator named (an image, or a raw checkpoint for development) into a model.
 public enum ServedModelLoader {
+    /// A cartridge image: mapped read-only and verified (digest, and signature when trusted keys
+    /// are given) before anything is served.
     public static func loadImage(path: String, trustedKeysPath: String?, logger: Logger) throws(ModelError) -> any ServedModel {
-        throw ModelError(.unsupported, "cartridge images are not supported by this build yet")
+        do {
+            let trusted = try trustedKeysPath.map { (keysPath: String) throws -> TrustedKeys in
+                try TrustedKeys(parsing: String(decoding: try readAll(keysPath), as: UTF8.self))
+            }
+            let image = try CartridgeImage.open(path: path, trustedKeys: trusted)
+            let manifest = image.manifest
+            logger.info(
+                "image verified",
+                metadata: [
+                    "image.digest": "\(image.digest.hex)", "image.name": "\(manifest.name)",
+                    "image.hashing_ms": "\(image.hashingDuration.components.seconds * 1000 + image.hashingDuration.components.attoseconds / 1_000_000_000_000_000)",
+                    "image.signer": "\(image.signer?.name ?? "unsigned")",
+                ])
+            guard manifest.family == LlamaImage.family else {
+                throw ModelError(.unsupported, "images of family '\(manifest.family)' cannot be served by this build")
+            }
+            let model = try LlamaImage.makeModel(from: image)
+            return LlamaServedModel(
+                model: model,
+                card: LlamaServedModel.describe(
+                    model, quantization: manifest.quantization, name: manifest.name, imageDigest: image.digest.bytes,
+                    licence: manifest.license, publisher: manifest.publisher))
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError(.internalError, "refusing \(path): \(error)")
+        }
+    }
+
+    /// Development mode: a Hugging Face sentence-embedding directory (config.json, vocab.txt,
+    /// tokenizer.json, model.safetensors), served unverified. The digest is the SHA-256 of
+    /// model.safetensors.
+    public static func loadEmbeddingModel(directory: String, logger: Logger) throws(ModelError) -> any ServedModel {
+        do {
+            let embedder = try SentenceEmbedder.load(directory: directory)
+            let name = String(directory.split(separator: "/").last ?? Substring(directory))
+            logger.info("serving an embedding model directory (development mode)", metadata: ["path": "\(directory)"])
+            return BertServedModel(
+                embedder: embedder,
+                card: BertServedModel.describe(
+                    embedder, name: name, imageDigest: try fileDigest(directory + "/model.safetensors"),
+                    licence: "see the model directory", publisher: "unknown (model directory)"))
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError(.internalError, "cannot load \(directory): \(error)")
+        }
+    }
+
+    static func readAll(_ path: String) throws(ModelError) -> [UInt8] {
+        guard let file = fopen(path, "rb") else {
+            throw ModelError(.internalError, "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+        }
+        return bytes
     }
 
     /// Development mode: a llama2.c checkpoint (v0 fp32 or v2 Q8_0) and its tokenizer.bin, served
     /// unverified. The digest reported is the SHA-256 of the checkpoint file.
-    public static func loadCheckpoint(path: String, tokenizerPath: String, logger: Logger) throws(ModelError) -> any ServedModel {
+    public static func loadCheckpoint(path: String, tokenizerPath: String?, logger: Logger) throws(ModelError) -> any ServedModel {
         do {
             let checkpoint = try LlamaCheckpoint(path: path)
-            let tokenizer = try LlamaTokenizer(path: tokenizerPath, vocabSize: checkpoint.config.vocab)
+            let tokenizer = try tokenizerPath.map { (path: String) throws(InferenceError) in
+                try LlamaTokenizer(path: path, vocabSize: checkpoint.config.vocab)
+            }
             let model = try LlamaModel(weights: checkpoint.weights, tokenizer: tokenizer, maximumWorkers: 2)
             let quantization: String
             switch checkpoint.format {

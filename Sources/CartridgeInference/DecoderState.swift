@@ -106,7 +106,7 @@ final class DecoderState {
             let inK = prepare(xb, for: layer.wk, slot: 1)
             let inV = prepare(xb, for: layer.wv, slot: 2)
             let q = self.q
-            pool.parallelFor(dim + 2 * kvDim, grain: 8) { rows in
+            pool.parallelFor(dim + 2 * kvDim, grain: 8, costPerItem: dim) { rows in
                 let qRows = rows.clamped(to: 0..<dim)
                 if !qRows.isEmpty { Self.matvec(layer.wq, inQ, q + qRows.lowerBound, rows: qRows) }
                 let kRows = rows.clamped(to: dim..<(dim + kvDim))
@@ -143,7 +143,7 @@ final class DecoderState {
             let att = self.att, xb = self.xb, keyCache = self.keyCache, valueCache = self.valueCache
             let scale = 1 / Float(headSize).squareRoot()
             let seqLen = c.seqLen
-            pool.parallelFor(c.heads) { heads in
+            pool.parallelFor(c.heads, costPerItem: 2 * (pos + 1) * headSize) { heads in
                 for h in heads {
                     let qh = UnsafeRawPointer(q + h * headSize)
                     let scores = att + h * seqLen
@@ -165,7 +165,7 @@ final class DecoderState {
             // Output projection and residual.
             let inO = prepare(xb, for: layer.wo, slot: 0)
             let xb2 = self.xb2
-            pool.parallelFor(dim, grain: 8) { rows in Self.matvec(layer.wo, inO, xb2 + rows.lowerBound, rows: rows) }
+            pool.parallelFor(dim, grain: 8, costPerItem: dim) { rows in Self.matvec(layer.wo, inO, xb2 + rows.lowerBound, rows: rows) }
             for j in 0..<dim { x[j] += xb2[j] }
 
             // SwiGLU feed-forward: hb = silu(w1·xb) * (w3·xb); x += w2·hb.
@@ -173,7 +173,7 @@ final class DecoderState {
             let in1 = prepare(xb, for: layer.w1, slot: 0)
             let in3 = prepare(xb, for: layer.w3, slot: 1)
             let hb = self.hb, hb2 = self.hb + hidden
-            pool.parallelFor(hidden, grain: 8) { rows in
+            pool.parallelFor(hidden, grain: 8, costPerItem: 2 * dim) { rows in
                 Self.matvec(layer.w1, in1, hb + rows.lowerBound, rows: rows)
                 Self.matvec(layer.w3, in3, hb2 + rows.lowerBound, rows: rows)
                 for i in rows {
@@ -183,7 +183,7 @@ final class DecoderState {
                 }
             }
             let in2 = prepare(hb, for: layer.w2, slot: 2)
-            pool.parallelFor(dim, grain: 8) { rows in Self.matvec(layer.w2, in2, xb + rows.lowerBound, rows: rows) }
+            pool.parallelFor(dim, grain: 8, costPerItem: hidden) { rows in Self.matvec(layer.w2, in2, xb + rows.lowerBound, rows: rows) }
             for j in 0..<dim { x[j] += xb[j] }
         }
 
@@ -193,6 +193,6 @@ final class DecoderState {
         let classifier = weights.classifier
         let inC = prepare(x, for: classifier, slot: 0)
         let logits = self.logits
-        pool.parallelFor(c.vocab, grain: 16) { rows in Self.matvec(classifier, inC, logits + rows.lowerBound, rows: rows) }
+        pool.parallelFor(c.vocab, grain: 16, costPerItem: dim) { rows in Self.matvec(classifier, inC, logits + rows.lowerBound, rows: rows) }
     }
 }

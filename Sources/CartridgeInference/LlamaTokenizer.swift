@@ -124,12 +124,13 @@ public struct LlamaTokenizer: Sendable {
     }
 
     /// Text for a token sequence. The first token is decoded as if it followed `previous`;
-    /// invalid UTF-8 (e.g. a lone byte token) becomes U+FFFD.
+    /// BOS and EOS produce no text (as in SentencePiece; llama2.c never prints them) but still
+    /// strip the space of a following piece; invalid UTF-8 (e.g. a lone byte token) becomes U+FFFD.
     public func decode(_ tokens: [Int32], after previous: Int32? = nil) -> String {
         var text: [UInt8] = []
         var previous = previous
         for token in tokens {
-            text += bytes(for: token, after: previous)
+            if token != Self.bos, token != Self.eos { text += bytes(for: token, after: previous) }
             previous = token
         }
         return String(decoding: text, as: UTF8.self)

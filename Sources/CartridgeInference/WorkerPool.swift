@@ -30,6 +30,8 @@ public final class WorkerPool: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     private var threads: [pthread_t] = []
+    /// Jobs below about this many multiply-adds run on the calling thread alone.
+    static let minimumParallelCost = 48 * 1024
     /// How long a helper spins for the next job before it parks.
     private static let spinNanoseconds: Int = 200_000
 
@@ -104,8 +106,14 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     /// Runs `body(range)` over contiguous slices of 0..<count, one per worker, each a multiple of
-    /// `grain` long (except the last).
-    public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+    /// `grain` long (except the last). `costPerItem` (about the multiply-adds per item) keeps
+    /// small jobs on the calling thread, where a fork-join would cost more than it saves.
+    public func parallelFor(_ count: Int, grain: Int = 1, costPerItem: Int = .max, _ body: (Range<Int>) -> Void) {
+        if count.multipliedReportingOverflow(by: costPerItem).partialValue < Self.minimumParallelCost,
+           !count.multipliedReportingOverflow(by: costPerItem).overflow {
+            if count > 0 { body(0..<count) }
+            return
+        }
         let chunks = (count + grain - 1) / grain
         run { worker, workers in
             let start = min(count, chunks * worker / workers * grain)
@@ -115,7 +123,7 @@ public final class WorkerPool: @unchecked Sendable {
     }
 
     private func helperLoop(index: Int) {
-        var seen = epoch.load(ordering: .acquiring)
+        var seen = 0  // the initial epoch: a job published before this thread started still runs
         while true {
             var current = epoch.load(ordering: .acquiring)
             if current == seen {

@@ -10,9 +10,9 @@ import Glibc
 /// subclass 0xCA, protocol 0x01) whatever their VID/PID, opens them as `LibUSBTransport`s, and
 /// reports arrivals and departures.
 public final class LibUSBContext: @unchecked Sendable {
-    // @unchecked: `hotplug` is immutable after init and libusb contexts are thread-safe; mutable
-    // state (`known`) is in a Mutex; blocking libusb calls run on `worker`.
-    private let hotplug: LibUSBInstance
+    // @unchecked: mutable state (`known`, `hotplugInstance`) is in Mutexes; libusb contexts are
+    // thread-safe; blocking libusb calls run on `worker`.
+    private let hotplugInstance = Mutex<LibUSBInstance?>(nil)
     private let worker = DedicatedThread(name: "usb-host")
     private let known = Mutex<[String: CartridgeDeviceInfo]>([:])
 
@@ -20,8 +20,17 @@ public final class LibUSBContext: @unchecked Sendable {
     public static let interfaceSubclass: UInt8 = 0xCA
     public static let interfaceProtocol: UInt8 = 0x01
 
-    public init() throws(USBHostError) {
-        hotplug = try LibUSBInstance()
+    /// Cheap: libusb contexts are created per scan, per connection and for hotplug, on demand.
+    public init() {}
+
+    /// The long-lived context that hotplug callbacks are registered on.
+    private func hotplugContext() throws(USBHostError) -> LibUSBInstance {
+        try hotplugInstance.withLock { (instance: inout LibUSBInstance?) throws(USBHostError) -> LibUSBInstance in
+            if let instance { return instance }
+            let created = try LibUSBInstance()
+            instance = created
+            return created
+        }
     }
 
     deinit {
@@ -202,6 +211,7 @@ public final class LibUSBContext: @unchecked Sendable {
         guard libusb_has_capability(UInt32(LIBUSB_CAP_HAS_HOTPLUG.rawValue)) != 0 else {
             throw USBHostError(.unsupported, "this libusb has no hotplug support")
         }
+        let hotplug = try hotplugContext()
         let (raw, continuation) = AsyncStream.makeStream(of: RawHotplugEvent.self)
         let sink = Unmanaged.passRetained(HotplugSink(continuation: continuation))
         var callbackHandle: libusb_hotplug_callback_handle = 0
@@ -213,7 +223,7 @@ public final class LibUSBContext: @unchecked Sendable {
             sink.release()
             throw .libusb(status, "cannot register for hotplug events")
         }
-        let registration = HotplugRegistration(context: self, handle: callbackHandle, sink: sink)
+        let registration = HotplugRegistration(instance: hotplug, handle: callbackHandle, sink: sink)
         continuation.onTermination = { _ in registration.cancel() }
         return raw.compactMap { [self] event -> USBHotplugEvent? in
             switch event.kind {
@@ -237,9 +247,6 @@ public final class LibUSBContext: @unchecked Sendable {
         }
     }
 
-    func deregister(_ handle: libusb_hotplug_callback_handle) {
-        libusb_hotplug_deregister_callback(hotplug.pointer, handle)
-    }
 }
 
 /// The endpoints of a cartridge interface, read from its descriptors (never hard-coded:
@@ -305,20 +312,20 @@ final class HotplugSink: Sendable {
 
 final class HotplugRegistration: @unchecked Sendable {
     // @unchecked: `cancelled` is atomic; the rest is immutable.
-    private let context: LibUSBContext
+    private let instance: LibUSBInstance
     private let handle: libusb_hotplug_callback_handle
     private let sink: Unmanaged<HotplugSink>
     private let cancelled = Atomic<Bool>(false)
 
-    init(context: LibUSBContext, handle: libusb_hotplug_callback_handle, sink: Unmanaged<HotplugSink>) {
-        self.context = context
+    init(instance: LibUSBInstance, handle: libusb_hotplug_callback_handle, sink: Unmanaged<HotplugSink>) {
+        self.instance = instance
         self.handle = handle
         self.sink = sink
     }
 
     func cancel() {
         guard !cancelled.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        context.deregister(handle)
+        libusb_hotplug_deregister_callback(instance.pointer, handle)
         sink.release()
     }
 }

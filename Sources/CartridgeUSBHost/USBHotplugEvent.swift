@@ -16,3 +16,10 @@ public enum USBHotplugEvent: Sendable, Hashable, CustomStringConvertible {
         }
     }
 }
+
+extension USBHotplugEvent {
+    public var isArrival: Bool {
+        if case .arrived = self { return true }
+        return false
+    }
+}

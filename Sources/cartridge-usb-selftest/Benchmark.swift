@@ -14,7 +14,7 @@ struct Benchmark: AsyncParsableCommand {
     var seconds: Double = 2
 
     func run() async throws {
-        let context = try LibUSBContext()
+        let context = LibUSBContext()
         let transport = try await host.open(context)
         defer { transport.close() }
         let clock = ContinuousClock()

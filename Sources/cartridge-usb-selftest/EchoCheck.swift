@@ -11,7 +11,7 @@ struct EchoCheck: AsyncParsableCommand {
     var rounds = 1
 
     func run() async throws {
-        let context = try LibUSBContext()
+        let context = LibUSBContext()
         let transport = try await host.open(context)
         defer { transport.close() }
         say("echo: opened \(transport.peerDescription) (IN wMaxPacketSize \(transport.packetSize))")

@@ -29,6 +29,9 @@ struct EchoDevice: AsyncParsableCommand {
     @Option(help: "bMaxPower in mA.")
     var maxPower = 250
 
+    @Option(help: "bMaxPower in mA applied on SIGHUP (with re-enumeration).")
+    var changedMaxPower = 100
+
     @Option(help: "Where to mount FunctionFS.")
     var mountPoint = "/run/cartridged/ffs"
 
@@ -41,10 +44,21 @@ struct EchoDevice: AsyncParsableCommand {
         let listener = try FunctionFSListener(configuration: configuration, logger: logger)
         try SystemdNotifier().ready(status: "bound to \(listener.controller)")
         say("device: ready on \(listener.controller) (bMaxPower \(listener.maxPowerMilliamps ?? -1) mA)")
-        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
+        let signals = await UnixSignalsSequence(trapping: .sigterm, .sigint, .sighup)
+        let changedMaxPower = changedMaxPower
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await signal in signals {
+                    if signal == .sighup {
+                        // SIGHUP: apply the changed bMaxPower and re-enumerate so the host sees it.
+                        do {
+                            try listener.setMaxPower(milliamps: changedMaxPower, reenumerate: true)
+                            say("device: bMaxPower now \(listener.maxPowerMilliamps ?? -1) mA")
+                        } catch {
+                            say("device: changing bMaxPower failed: \(error)")
+                        }
+                        continue
+                    }
                     say("device: \(signal), closing")
                     listener.close()
                     return

@@ -53,7 +53,13 @@ enum EchoFrames {
             try? await sent
             throw error
         }
-        do { try await sent } catch { throw error as! TransportError }
+        do {
+            try await sent
+        } catch let error as TransportError {
+            throw error
+        } catch {
+            throw TransportError(.io, "send failed: \(error)")
+        }
         let same = echoed.count == frame.count
             && echoed.withUnsafeBytes { left in frame.withUnsafeBytes { right in memcmp(left.baseAddress!, right.baseAddress!, frame.count) == 0 } }
         if !same {

@@ -8,7 +8,7 @@ struct ExpectBusy: AsyncParsableCommand {
     @OptionGroup var host: HostOptions
 
     func run() async throws {
-        let context = try LibUSBContext()
+        let context = LibUSBContext()
         do {
             let transport = try await host.open(context)
             transport.close()

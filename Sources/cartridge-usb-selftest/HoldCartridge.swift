@@ -11,7 +11,7 @@ struct HoldCartridge: AsyncParsableCommand {
     var seconds: Double = 5
 
     func run() async throws {
-        let context = try LibUSBContext()
+        let context = LibUSBContext()
         let transport = try await host.open(context)
         defer { transport.close() }
         say("hold: claimed \(transport.peerDescription)")

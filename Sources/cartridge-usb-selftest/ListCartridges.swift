@@ -8,7 +8,7 @@ struct ListCartridges: AsyncParsableCommand {
     var wait: Double = 10
 
     func run() async throws {
-        let context = try LibUSBContext()
+        let context = LibUSBContext()
         let deadline = ContinuousClock.now + .milliseconds(Int(wait * 1000))
         var found = try await context.cartridges()
         while found.isEmpty && ContinuousClock.now < deadline {

@@ -9,6 +9,6 @@ struct SelfTest: AsyncParsableCommand {
         abstract: "USB transport self-test: an echo gadget and host-side checks over libusb.",
         subcommands: [
             EchoDevice.self, NotifyWait.self, ListCartridges.self, EchoCheck.self, StreamUntilUnplug.self,
-            HoldCartridge.self, ExpectBusy.self, Benchmark.self, WatchHotplug.self,
+            HoldCartridge.self, ExpectBusy.self, Benchmark.self, WatchHotplug.self, ServeStandIn.self, CancelCheck.self, ProtocolPing.self,
         ])
 }

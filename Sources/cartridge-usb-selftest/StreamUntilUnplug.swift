@@ -16,7 +16,7 @@ struct StreamUntilUnplug: AsyncParsableCommand {
     var reconnect = false
 
     func run() async throws {
-        let context = try LibUSBContext()
+        let context = LibUSBContext()
         let transport = try await host.open(context)
         say("stream: opened \(transport.peerDescription)")
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))

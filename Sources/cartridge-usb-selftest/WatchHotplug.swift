@@ -9,7 +9,7 @@ struct WatchHotplug: AsyncParsableCommand {
     var events = 1
 
     func run() async throws {
-        let context = try LibUSBContext()
+        let context = LibUSBContext()
         var seen = 0
         for await event in try context.hotplugEvents() {
             say("watch: \(event)")

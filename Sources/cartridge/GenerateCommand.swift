@@ -9,7 +9,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "The prompt text.") var prompt: String = ""
     @Option(name: .long, help: "Prompt as comma-separated token ids instead of text.") var tokens: String?
-    @Option(name: [.short, .long], help: "Maximum tokens to generate.") var maxTokens: UInt32 = 256
+    @Option(name: [.customShort("n"), .long], help: "Maximum tokens to generate.") var maxTokens: UInt32 = 256
     @Option(name: [.short, .long], help: "Sampling temperature; 0 is greedy.") var temperature: Float = 0
     @Option(name: .long, help: "Nucleus sampling mass (0 disables).") var topP: Float = 0
     @Option(name: .long, help: "Top-k sampling (0 disables).") var topK: UInt32 = 0

@@ -4,7 +4,7 @@ import CartridgeClient
 struct PingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ping", abstract: "Measure round-trip latency.")
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: [.short, .long], help: "Number of pings.") var count = 10
+    @Option(name: [.customShort("n"), .long], help: "Number of pings.") var count = 10
     @Option(name: [.short, .long], help: "Payload bytes per ping.") var size = 0
 
     func run() async throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CartridgeDaemon
+import CartridgeSystem
 import CartridgeTransport
 import CartridgeWire
 import Logging
@@ -18,6 +19,9 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
         version: "0.1.0")
 
     @OptionGroup var model: ModelOptions
+    @OptionGroup var usb: USBOptions
+
+    @OptionGroup var powerOptions: PowerOptions
 
     @Option(name: .long, help: "Listen on this Unix-domain socket path.")
     var socket: String?
@@ -29,7 +33,7 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
     var maxGenerations: Int = 4
 
     func validate() throws {
-        if socket == nil { throw ValidationError("give at least one listener: --socket PATH") }
+        if socket == nil && !usb.usb { throw ValidationError("give at least one listener: --socket PATH and/or --usb") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
         try model.validate()
     }
@@ -62,8 +66,34 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
                 throw ExitCode(3)
             }
         }
+        if usb.usb {
+            do {
+                listeners.append(try usb.makeListener(card: served.card, logger: logger))
+            } catch {
+                logger.critical("cannot serve over USB", metadata: ["error": "\(error)"])
+                for listener in listeners { listener.close() }
+                throw ExitCode(3)
+            }
+        }
+        // Every listener is up (for USB: descriptors written, UDC bound): tell systemd.
+        let notifier = SystemdNotifier()
+        do { try notifier.ready(status: "serving \(served.card.name)") } catch {
+            logger.warning("READY=1 failed", metadata: ["error": "\(error)"])
+        }
         let power = PowerController(initial: PowerController.unmanagedStatus(workerCount: 2)) { count in
-            served.setWorkerCount(count)
+            served.setWorkerCount(max(1, count))  // 0 = paused: one worker, rate-capped by the monitor
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let powerSource = powerOptions.powerSource {
+            do {
+                services.append(.init(service: try PowerMonitor(
+                    sourceSpecification: powerSource, profileSpecification: powerOptions.powerProfile,
+                    allowProgrammableSupply: powerOptions.powerProgrammable, allowEPR: powerOptions.powerEpr,
+                    controller: power, logger: logger)))
+            } catch {
+                logger.critical("bad power source", metadata: ["error": "\(error)"])
+                throw ExitCode(4)
+            }
         }
         let server = CartridgeServer(
             model: served, listeners: listeners, power: power,
@@ -71,7 +101,10 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
             logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: [
+                    .init(service: server),
+                    .init(service: SystemdWatchdogService(notifier: notifier, logger: logger), successTerminationBehavior: .ignore),
+                ] + services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

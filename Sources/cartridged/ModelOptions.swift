@@ -10,25 +10,28 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Development: serve a raw llama2.c checkpoint instead of an image.")
     var checkpoint: String?
 
-    @Option(name: .long, help: "Development: llama2.c tokenizer.bin for --checkpoint.")
+    @Option(name: .long, help: "Development: llama2.c tokenizer.bin for --checkpoint (without it, prompts are token ids only).")
     var tokenizer: String?
+
+    @Option(name: .long, help: "Development: serve a sentence-embedding model directory (config.json, vocab.txt, tokenizer.json, model.safetensors).")
+    var embeddingModel: String?
 
     @Option(name: .long, help: "File of trusted publisher keys; the image must carry a signature by one of them.")
     var trustedKeys: String?
 
     func validate() throws {
-        switch (image, checkpoint) {
-        case (nil, nil): throw ValidationError("give --image IMAGE (or --checkpoint FILE --tokenizer FILE)")
-        case (.some, .some): throw ValidationError("give either --image or --checkpoint, not both")
-        case (nil, .some) where tokenizer == nil: throw ValidationError("--checkpoint needs --tokenizer")
-        default: break
-        }
+        let sources = [image, checkpoint, embeddingModel].compactMap { $0 }
+        if sources.isEmpty { throw ValidationError("give --image IMAGE (or --checkpoint FILE [--tokenizer FILE], or --embedding-model DIR)") }
+        if sources.count > 1 { throw ValidationError("give exactly one of --image, --checkpoint, --embedding-model") }
     }
 
     func load(logger: Logger) throws -> any ServedModel {
         if let image {
             return try ServedModelLoader.loadImage(path: image, trustedKeysPath: trustedKeys, logger: logger)
         }
-        return try ServedModelLoader.loadCheckpoint(path: checkpoint!, tokenizerPath: tokenizer!, logger: logger)
+        if let embeddingModel {
+            return try ServedModelLoader.loadEmbeddingModel(directory: embeddingModel, logger: logger)
+        }
+        return try ServedModelLoader.loadCheckpoint(path: checkpoint!, tokenizerPath: tokenizer, logger: logger)
     }
 }

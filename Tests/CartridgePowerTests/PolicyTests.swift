@@ -301,3 +301,26 @@ struct ThrottleTests {
         #expect(summary.stateText.contains("capability mismatch"))
     }
 }
+
+@Suite("Profile specifications")
+struct ProfileSpecificationTests {
+    @Test("presets and custom profiles")
+    func parses() throws {
+        #expect(try DevicePowerProfile(specification: "pi4") == .raspberryPi4)
+        let tuned = try DevicePowerProfile(specification: "pi4,peak=9W,workers=2")
+        #expect(tuned.peakMilliwatts == 9000)
+        #expect(tuned.maximumWorkers == 2)
+        #expect(tuned.idleMilliwatts == DevicePowerProfile.raspberryPi4.idleMilliwatts)
+        let custom = try DevicePowerProfile(specification: "idle=1.2W,worker=0.5W,workers=6,peak=5W,input=5-12V,current=2.5A,rate=7.5")
+        #expect(custom.idleMilliwatts == 1200)
+        #expect(custom.milliwattsPerWorker == 500)
+        #expect(custom.inputMillivolts == 5000...12000)
+        #expect(custom.maximumInputMilliamps == 2500)
+        #expect(custom.tokensPerSecondPerWorker == 7.5)
+    }
+
+    @Test("bad specifications are refused", arguments: ["pi6", "pi4,peak=9", "idle", "idle=1W,volts=5V", "input=12-5V", "workers=-1"])
+    func refuses(specification: String) {
+        #expect(throws: PowerError.self) { try DevicePowerProfile(specification: specification) }
+    }
+}

@@ -154,3 +154,19 @@ struct ScriptTests {
         return path
     }()
 }
+
+@Suite("Source specifications")
+struct SourceSpecificationTests {
+    @Test("sysfs, static and file specifications")
+    func specifications() throws {
+        #expect(try PowerSourceSpecification.source("sysfs") is PowerSourceWatcher)
+        let watcher = try #require(try PowerSourceSpecification.source("sysfs:/tmp/fake") as? PowerSourceWatcher)
+        #expect(watcher.reader.tree.root == "/tmp/fake")
+        #expect((try PowerSourceSpecification.source("static:7.5W") as? StaticPowerSource)?.milliwatts == 7500)
+        #expect((try PowerSourceSpecification.source("static:900mW") as? StaticPowerSource)?.milliwatts == 900)
+        #expect(throws: PowerSourceError.self) { try PowerSourceSpecification.source("static:lots") }
+        #expect(throws: PowerSourceError.self) { try PowerSourceSpecification.source("/nonexistent.power") }
+        let scripted = try PowerSourceSpecification.source(ScriptTests.repositoryRoot + "/docs/power-sources/laptop-unplugged.power")
+        #expect((scripted as? ScriptedPowerSource)?.script.events.count == 3)
+    }
+}

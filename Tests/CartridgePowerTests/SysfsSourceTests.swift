@@ -167,4 +167,22 @@ struct LinuxPowerSourceReaderTests {
         let second = try #require(await iterator.next())
         #expect(second.sourceCapabilities.first == LinuxPD.PDO_FIXED(5000, 900, LinuxPD.PDO_FIXED_USB_COMM))
     }
+
+    @Test("cancelling the consumer ends the watcher's stream", .timeLimit(.minutes(1)))
+    func watcherCancellation() async throws {
+        let tree = FakeSysfs.pdCharger()
+        defer { tree.remove() }
+        let watcher = PowerSourceWatcher(reader: LinuxPowerSourceReader(root: tree.root), interval: .milliseconds(20))
+        let count = await withTaskGroup(of: Int.self) { group in
+            group.addTask {
+                var seen = 0
+                for await _ in watcher.snapshots() { seen += 1 }
+                return seen
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+            group.cancelAll()
+            return await group.next() ?? -1
+        }
+        #expect(count == 1)  // nothing changed after the first snapshot
+    }
 }

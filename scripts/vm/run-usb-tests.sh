@@ -13,7 +13,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 work="$root/.build-vm"
-timeout_seconds=${CARTRIDGE_VM_TIMEOUT:-400}
+timeout_seconds=${CARTRIDGE_VM_TIMEOUT:-600}
 mkdir -p "$work"
 
 fail() { echo "run-usb-tests: $*" >&2; exit 2; }
@@ -39,13 +39,14 @@ fi
 vmlinuz=$(ls "$kernel_dir"/boot/vmlinuz-*)
 modules=$(ls -d "$kernel_dir"/lib/modules/*/kernel)
 
-# 2. The binaries, with the Swift runtime linked in (the VM has no toolchain).
-products=(cartridge-usb-selftest)
+# 2. The binaries (debug build, as `swift build` makes them). They are linked against the Swift
+#    runtime dynamically: ldd's libraries, the Swift ones included, are copied into the initramfs
+#    once for all binaries (smaller than three --static-swift-stdlib copies, whose static
+#    Foundation archives also miss link dependencies in Swift 6.3.1).
+products=(cartridge-usb-selftest cartridged cartridge)
 if [ -z "${CARTRIDGE_VM_SKIP_BUILD:-}" ]; then
     for product in "${products[@]}"; do
-        # FoundationEssentials' static archive needs these two, which the toolchain does not add.
-        (cd "$root" && swift build --product "$product" --static-swift-stdlib \
-            -Xlinker -l_FoundationCollections -Xlinker -l_FoundationCShims >"$work/build.log" 2>&1) \
+        (cd "$root" && swift build --product "$product" >"$work/build.log" 2>&1) \
             || { grep -E "error" "$work/build.log" | head -20; fail "swift build of $product failed (see $work/build.log)"; }
     done
 fi
@@ -72,22 +73,36 @@ done
 for product in "${products[@]}"; do
     [ -x "$bin_dir/$product" ] || fail "$bin_dir/$product is missing (build failed?)"
     cp "$bin_dir/$product" "$stage/usr/bin/"
+    command -v strip >/dev/null && strip --strip-all "$stage/usr/bin/$product"
     ldd "$bin_dir/$product" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r library; do
+        [ -f "$stage$library" ] && continue
         mkdir -p "$stage$(dirname "$library")"
         cp -L "$library" "$stage$library"
+        case "$library" in /opt/*|*swift*) command -v strip >/dev/null && strip --strip-debug "$stage$library" ;; esac
     done
 done
+# Phase 2 serves a llama2.c checkpoint with cartridged when one is given (and the build can load
+# it); otherwise the self-test's stand-in model. Defaults: the shared development models, if present.
+checkpoint=${CARTRIDGE_VM_CHECKPOINT:-/work/shared/models/stories260K.bin}
+tokenizer=${CARTRIDGE_VM_TOKENIZER:-/work/shared/models/llama2-tokenizer.bin}
+if [ -f "$checkpoint" ] && [ -f "$tokenizer" ]; then
+    mkdir -p "$stage/model"
+    cp "$checkpoint" "$stage/model/model.bin"
+    cp "$tokenizer" "$stage/model/tokenizer.bin"
+fi
 cp "$root/scripts/vm/init" "$stage/init"
-cp "$root/scripts/vm/usb-tests.sh" "$stage/usb-tests.sh"
-chmod +x "$stage/init" "$stage/usb-tests.sh"
-(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1 >"$work/initramfs.cpio.gz")
+cp "$root/scripts/vm/usb-tests.sh" "$root/scripts/vm/usb-protocol-tests.sh" "$stage/"
+cp -r "$root/conformance" "$stage/conformance"
+chmod +x "$stage/init" "$stage/usb-tests.sh" "$stage/usb-protocol-tests.sh"
+# Uncompressed: under software emulation the kernel copies it faster than it would gunzip it.
+(cd "$stage" && find . | cpio -o -H newc --quiet >"$work/initramfs.cpio")
 
 # 4. Boot. KVM is not assumed: TCG with -cpu max (AVX2/FMA for the inference kernels).
-echo "run-usb-tests: booting $(basename "$vmlinuz") with $(du -h "$work/initramfs.cpio.gz" | cut -f1) initramfs"
+echo "run-usb-tests: booting $(basename "$vmlinuz") with $(du -h "$work/initramfs.cpio" | cut -f1) initramfs"
 start=$(date +%s)
 set +e
-timeout "$timeout_seconds" qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 1536 -nographic -no-reboot \
-    -kernel "$vmlinuz" -initrd "$work/initramfs.cpio.gz" \
+timeout "$timeout_seconds" qemu-system-x86_64 -machine q35 -cpu max -smp 2 -m 2048 -nographic -no-reboot \
+    -kernel "$vmlinuz" -initrd "$work/initramfs.cpio" \
     -append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init" </dev/null | tee "$work/console.log"
 qemu_status=${PIPESTATUS[0]}
 set -e

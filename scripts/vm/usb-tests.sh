@@ -78,8 +78,25 @@ for device_dir in /sys/bus/usb/devices/*; do
 done
 echo "  [udc] state $(cat /sys/class/udc/$udc/state), speed $(cat /sys/class/udc/$udc/current_speed)"
 
+# The hotplug stream reports the cartridge already present as an arrival (LIBUSB_HOTPLUG_ENUMERATE;
+# later arrivals/removals need udevd, which the VM does not run).
+check hotplug-enumerate 30 $selftest watch --events 1
+grep -q "arrived.*$serial" /tmp/check.log && pass hotplug-arrival-has-serial || fail hotplug-arrival-has-serial ""
+
+# bMaxPower changed at run time (SIGHUP in the self-test device), seen by the host after re-enumeration.
+kill -HUP $device
+wait_for /tmp/device.log "bMaxPower now" 20
+i=0
+while [ $i -lt 100 ]; do
+    power=$(cat /sys/bus/usb/devices/1-1/bMaxPower 2>/dev/null)
+    [ "$power" = 100mA ] && break
+    sleep 0.1; i=$((i + 1))
+done
+[ "$power" = 100mA ] && pass max-power-changed-to-100mA || fail max-power-changed-to-100mA "(host sees ${power:-nothing})"
+$selftest list --wait 20 >/dev/null 2>&1
+
 # 4. Echo of frames 0...2 MiB (incl. exact multiples of 64/512/1024).
-check echo-sizes 90 $selftest echo --rounds 2
+check echo-sizes 90 $selftest echo --rounds 1
 
 # 5. Two host processes: the second gets BUSY, the first keeps working.
 $selftest hold --seconds 15 >/tmp/hold.log 2>&1 &
@@ -110,7 +127,7 @@ else sed "s/^/  [unplug-replug] /" /tmp/replug.log; fail unplug-replug-mid-trans
 kill -0 $device 2>/dev/null && pass device-survives-replug || fail device-survives-replug "(daemon exited)"
 
 # 8. Figures.
-if check bench 90 $selftest bench --pings 500 --seconds 2; then
+if check bench 90 $selftest bench --pings 300 --seconds 1; then
     sed -n "s/^bench: /FIGURE /p" /tmp/check.log
 fi
 
@@ -131,7 +148,9 @@ status=$?
 if [ $status = 0 ] && [ ! -d $gadget ] && ! grep -q functionfs /proc/mounts; then pass sigterm-teardown
 else fail sigterm-teardown "(exit $status, gadget dir $( [ -d $gadget ] && echo present || echo gone), mounts: $(grep functionfs /proc/mounts))"; fi
 
-echo "---- device log"
+echo "---- device log (phase 1)"
 sed "s/^/  [device] /" /tmp/device.log
 echo "----"
+
+. /usb-protocol-tests.sh
 if [ $failures = 0 ]; then echo "CARTRIDGE-VM-RESULT: PASS"; else echo "CARTRIDGE-VM-RESULT: FAIL ($failures)"; fi

@@ -1,0 +1,68 @@
+import CartridgeDaemon
+import CartridgeWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A deterministic stand-in for a real model, so the VM can exercise the daemon core over USB
+/// while `cartridged` cannot load a checkpoint: the next token is a fixed function of the
+/// previous one (temperature and seed are ignored), each step takes `stepMicroseconds`, and
+/// the text of token n is "t<n> ".
+final class StandInModel: ServedModel {
+    static let vocabulary: UInt32 = 512
+    let stepMicroseconds: UInt32
+
+    init(stepMicroseconds: UInt32) { self.stepMicroseconds = stepMicroseconds }
+
+    var card: ModelCard {
+        ModelCard(
+            name: "stand-in", family: "test", architecture: "next = (previous * 31 + 7) mod 512", parameterCount: 0,
+            quantization: "none", contextLength: 1 << 20, vocabularySize: Self.vocabulary, tokenizer: "t<n>",
+            imageDigest: [0x5e, 0x1f, 0x7e, 0x57, 0xc0, 0xde] + [UInt8](repeating: 0, count: 26), licence: "CC0",
+            publisher: "cartridge-usb-selftest", embeddingDimension: 0)
+    }
+
+    var capabilities: Capabilities { [.generate, .tokenize] }
+
+    func tokenize(_ text: String, options: TokenizeRequest.Options) throws(ModelError) -> [UInt32] {
+        [1] + text.utf8.map { UInt32($0) }
+    }
+
+    func detokenize(_ tokens: [UInt32]) throws(ModelError) -> String { tokens.map { "t\($0) " }.joined() }
+
+    func makeGenerationContext() throws(ModelError) -> any GenerationContext { StandInContext(model: self) }
+
+    func embed(_ sentences: [String]) throws(ModelError) -> [[Float]] {
+        throw ModelError(.unsupported, "the stand-in model has no embeddings")
+    }
+
+    func setWorkerCount(_ count: Int) {}
+}
+
+final class StandInContext: GenerationContext, @unchecked Sendable {
+    // @unchecked: used by one request at a time on the daemon's inference thread (protocol contract).
+    private let model: StandInModel
+    private var previous: UInt32 = 1
+    private var remaining: UInt32 = 0
+
+    init(model: StandInModel) { self.model = model }
+
+    func start(prompt: Prompt, request: GenerateRequest) throws(ModelError) -> PromptAccounting {
+        let tokens: [UInt32] =
+            switch prompt {
+            case .tokens(let tokens): tokens
+            case .text(let text): try model.tokenize(text, options: [])
+            }
+        previous = tokens.last ?? 1
+        remaining = request.maximumTokens
+        return PromptAccounting(promptTokens: tokens.count, cachedTokens: 0)
+    }
+
+    func next() throws(ModelError) -> GenerationStep {
+        guard remaining > 0 else { return .finished(.maximumTokens, trailingText: "") }
+        remaining -= 1
+        if model.stepMicroseconds > 0 { usleep(model.stepMicroseconds) }
+        previous = (previous &* 31 &+ 7) % StandInModel.vocabulary
+        return .token(id: previous, text: "t\(previous) ")
+    }
+}
