@@ -13,6 +13,10 @@ struct BurnCommand: ParsableCommand {
             """)
 
     @Option(help: "llama2.c checkpoint (v0 fp32 or v2 Q8_0).") var checkpoint: String?
+    @Option(help: "BERT-style .safetensors model (embedding cartridge); needs --vocab.") var safetensors: String?
+    @Option(help: "WordPiece vocab.txt for --safetensors.") var vocab: String?
+    @Option(help: "Encoder hyperparameter for --safetensors, KEY=INTEGER (repeatable).") var hparam: [String] = []
+    @Option(help: "Context length for --safetensors.") var contextLength: Int = 512
     @Option(help: "llama2.c tokenizer.bin.") var tokenizer: String?
     @Option(name: .shortAndLong, help: "The image to write.") var output: String?
     @Option(help: "Matrix storage: as-checkpoint, fp32, or q8_0 (quantized at burn time).") var quantize: String = "as-checkpoint"
@@ -26,9 +30,10 @@ struct BurnCommand: ParsableCommand {
 
     func validate() throws {
         if newSigningKey != nil { return }
-        guard checkpoint != nil, tokenizer != nil, output != nil else {
-            throw ValidationError("burning needs --checkpoint, --tokenizer and --output")
+        guard output != nil, (checkpoint != nil && tokenizer != nil) != (safetensors != nil && vocab != nil) else {
+            throw ValidationError("burning needs --output and either --checkpoint with --tokenizer or --safetensors with --vocab")
         }
+        _ = try hyperparameters()
         guard ["as-checkpoint", "fp32", "q8_0"].contains(quantize) else {
             throw ValidationError("--quantize must be as-checkpoint, fp32 or q8_0")
         }
@@ -40,6 +45,17 @@ struct BurnCommand: ParsableCommand {
             let key = ImageSigningKey(generatingWithName: publisher)
             try KeyFileWriter.writeSecret(key.fileText, to: newSigningKey)
             print(key.trustedKey.line)
+            return
+        }
+        if let safetensors, let vocab, let output {
+            let card = LlamaImage.Card(
+                name: name ?? "embedding model", license: license, publisher: publisher, createdBy: "cartridge burn 0.1.0", createdAt: createdAt)
+            let key = try signWith.map { path throws(ImageError) in try ImageSigningKey(contentsOf: path) }
+            let digest = try BertImage.burn(
+                safetensorsPath: safetensors, vocabularyPath: vocab, hyperparameters: try hyperparameters(), contextLength: contextLength,
+                card: card, signingKey: key, to: output)
+            print("burned \(output)")
+            print("digest  \(digest)")
             return
         }
         guard let checkpoint, let tokenizer, let output else { return }
@@ -57,6 +73,20 @@ struct BurnCommand: ParsableCommand {
         print("burned \(output)")
         print("digest  \(digest)")
         if let key { print("signed  by \(key.name) (\(key.trustedKey.line))") }
+    }
+}
+
+extension BurnCommand {
+    fileprivate func hyperparameters() throws -> [String: Int] {
+        var result: [String: Int] = [:]
+        for item in hparam {
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let value = Int(parts[1]), value >= 0 else {
+                throw ValidationError("--hparam '\(item)' must be KEY=NON_NEGATIVE_INTEGER")
+            }
+            result[String(parts[0])] = value
+        }
+        return result
     }
 }
 
