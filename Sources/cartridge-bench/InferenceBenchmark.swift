@@ -3,7 +3,7 @@ import CartridgeInference
 import Foundation
 
 /// Tokens/s of the Swift engine against llama2.c run/runq on synthetic stories-shaped checkpoints.
-/// See docs/PERFORMANCE-inference.md for the commands and figures.
+/// See docs/PERFORMANCE.md for the commands and figures.
 struct InferenceBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inference",
