@@ -77,7 +77,7 @@ let package = Package(
         .target(
             name: "CartridgeDaemon",
             dependencies: [
-                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage",
+                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage", "CartridgeSystem",
                 "CartridgePower", "CartridgePowerSources",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,7 +111,8 @@ let package = Package(
         .executableTarget(
             name: "cartridge",
             dependencies: [
-                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeUSBHost", "CartridgeWire",
+                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeSystem", "CartridgeUSBHost",
+                "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings

@@ -1,5 +1,6 @@
 import CartridgeImage
 import CartridgeInference
+import CartridgeSystem
 import CartridgeWire
 import Crypto
 public import Logging
@@ -63,18 +64,7 @@ public enum ServedModelLoader {
     }
 
     static func readAll(_ path: String) throws(ModelError) -> [UInt8] {
-        guard let file = fopen(path, "rb") else {
-            throw ModelError(.internalError, "cannot open \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return bytes
+        do { return try FileBytes.read(path) } catch { throw ModelError(.internalError, "\(error)") }
     }
 
     /// Development mode: a llama2.c checkpoint (v0 fp32 or v2 Q8_0) and its tokenizer.bin, served

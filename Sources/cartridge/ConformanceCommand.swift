@@ -1,6 +1,7 @@
 import ArgumentParser
 import CartridgeClient
 import CartridgeConformance
+import CartridgeSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -69,15 +70,6 @@ enum ScriptFiles {
     }
 
     static func read(_ path: String) throws -> String {
-        guard let file = fopen(path, "r") else { throw CommandFailure("cannot open \(path)") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        String(decoding: try FileBytes.read(path), as: UTF8.self)
     }
 }
