@@ -1,5 +1,5 @@
-# name: TOKENIZE and DETOKENIZE
-# requires: tokenize
+# name: TOKENIZE, DETOKENIZE and text prompts
+# requires: tokenize generate
 connect
 send HELLO id=1
 expect HELLO_REPLY id=1
@@ -14,3 +14,6 @@ expect TEXT id=5 text=
 # A token id outside the vocabulary is an invalid argument.
 send DETOKENIZE id=6 tokens=$vocabulary_size
 expect ERROR id=6 code=INVALID_ARGUMENT
+# A text prompt is tokenized by the device (with beginning-of-sequence).
+send GENERATE id=7 prompt="Once upon a time" max_tokens=5
+expect-stream id=7 min_tokens=1 max_tokens=5 prompt_tokens=>=2

@@ -5,8 +5,8 @@ send HELLO id=1
 expect HELLO_REPLY id=1
 send GENERATE id=2 tokens=1 max_tokens=12
 expect-stream id=2 stop_reason=* prompt_tokens=1 min_tokens=1 max_tokens=12
-send GENERATE id=3 prompt="Once upon a time" max_tokens=5
-expect-stream id=3 min_tokens=1 max_tokens=5 prompt_tokens=>=1
+send GENERATE id=3 tokens=1,100,200 max_tokens=5
+expect-stream id=3 min_tokens=1 max_tokens=5 prompt_tokens=3
 # Same request, same tokens (greedy is deterministic).
 send GENERATE id=4 tokens=1,2,3 max_tokens=8 temperature=0.9 top_p=0.9 seed=42
 expect-stream id=4 max_tokens=8
