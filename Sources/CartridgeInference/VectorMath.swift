@@ -35,8 +35,12 @@ enum VectorMath {
         return sum
     }
 
-    /// Σ over groups of (Σ wq·xq as int32) · wScale[g] · xScale[g]: runq.c's Q8_0 dot product, with
-    /// the integer products done 32 lanes at a time.
+    /// Σ over groups of (Σ wq·xq as int32) · wScale[g] · xScale[g]: runq.c's Q8_0 dot product.
+    ///
+    /// The int8 lanes are widened with shifts on 16-bit lanes (low byte: `(v << 8) >> 8`, high byte:
+    /// `v >> 8`), multiplied in 16 bits (|q| ≤ 127, so a pair of products fits in Int16) and the
+    /// pair sums widened the same way into 32 bits. SIMD integer conversions
+    /// (`SIMD16<Int16>(truncatingIfNeeded:)`) are not used: they compile to generic runtime calls.
     @inline(__always)
     static func dotQ8(
         _ wq: UnsafeRawPointer, _ wScales: UnsafeRawPointer, _ xq: UnsafeRawPointer, _ xScales: UnsafePointer<Float>,
@@ -44,20 +48,21 @@ enum VectorMath {
     ) -> Float {
         let groups = n / gs
         if gs & 31 == 0 {
-            var acc = SIMD16<Float>()
+            var acc = SIMD8<Float>()
             var k = 0
             for g in 0..<groups {
-                var isum = SIMD16<Int32>()
+                var isum = SIMD8<Int32>()
                 let end = k &+ gs
                 while k < end {
-                    let w = SIMD32<Int16>(truncatingIfNeeded: wq.loadUnaligned(fromByteOffset: k, as: SIMD32<Int8>.self))
-                    let x = SIMD32<Int16>(truncatingIfNeeded: xq.loadUnaligned(fromByteOffset: k, as: SIMD32<Int8>.self))
-                    let p = w &* x
-                    isum &+= SIMD16<Int32>(truncatingIfNeeded: p.lowHalf) &+ SIMD16<Int32>(truncatingIfNeeded: p.highHalf)
+                    let w = wq.loadUnaligned(fromByteOffset: k, as: SIMD16<Int16>.self)
+                    let x = xq.loadUnaligned(fromByteOffset: k, as: SIMD16<Int16>.self)
+                    let pairs = ((w &<< 8) &>> 8) &* ((x &<< 8) &>> 8) &+ (w &>> 8) &* (x &>> 8)
+                    let wide = unsafeBitCast(pairs, to: SIMD8<Int32>.self)
+                    isum &+= ((wide &<< 16) &>> 16) &+ (wide &>> 16)
                     k &+= 32
                 }
                 let scale = wScales.loadUnaligned(fromByteOffset: g &* 4, as: Float.self) * xScales[g]
-                acc.addProduct(SIMD16<Float>(isum), SIMD16<Float>(repeating: scale))
+                acc.addProduct(SIMD8<Float>(isum), SIMD8<Float>(repeating: scale))
             }
             return acc.sum()
         }
@@ -66,20 +71,9 @@ enum VectorMath {
         for g in 0..<groups {
             var isum: Int32 = 0
             let end = k &+ gs
-            if gs & 15 == 0 {
-                var vsum = SIMD16<Int32>()
-                while k < end {
-                    let w = SIMD16<Int32>(truncatingIfNeeded: wq.loadUnaligned(fromByteOffset: k, as: SIMD16<Int8>.self))
-                    let x = SIMD16<Int32>(truncatingIfNeeded: xq.loadUnaligned(fromByteOffset: k, as: SIMD16<Int8>.self))
-                    vsum &+= w &* x
-                    k &+= 16
-                }
-                isum = vsum.wrappedSum()
-            } else {
-                while k < end {
-                    isum &+= Int32(wq.load(fromByteOffset: k, as: Int8.self)) &* Int32(xq.load(fromByteOffset: k, as: Int8.self))
-                    k &+= 1
-                }
+            while k < end {
+                isum &+= Int32(wq.load(fromByteOffset: k, as: Int8.self)) &* Int32(xq.load(fromByteOffset: k, as: Int8.self))
+                k &+= 1
             }
             sum += Float(isum) * wScales.loadUnaligned(fromByteOffset: g &* 4, as: Float.self) * xScales[g]
         }
