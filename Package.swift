@@ -144,7 +144,7 @@ let package = Package(
             dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem"],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire", "CartridgeSystem"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
         .testTarget(name: "CartridgePowerTests", dependencies: ["CartridgePower", "CartridgePowerSources"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeInferenceTests", dependencies: ["CartridgeInference", "CartridgeTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeImageTests", dependencies: ["CartridgeImage", "CartridgeTestSupport"], swiftSettings: strictSettings),
@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost"], swiftSettings: strictSettings),
         .testTarget(
             name: "CartridgeConformanceTests",
-            dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeTestSupport"],
+            dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeSystem", "CartridgeTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import CartridgeConformance
+import CartridgeSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -15,15 +16,7 @@ enum ScriptDirectory {
     static func path(_ name: String) -> String { root + "/conformance/" + name }
 
     static func read(_ name: String) -> String {
-        guard let file = fopen(path(name), "r") else { return "" }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-        }
+        guard let bytes = try? FileBytes.read(path(name)) else { return "" }
         return String(decoding: bytes, as: UTF8.self)
     }
 

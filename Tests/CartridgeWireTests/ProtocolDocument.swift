@@ -1,3 +1,4 @@
+import CartridgeSystem
 import CartridgeWire
 
 /// The hex vectors of docs/PROTOCOL.md, read from the document itself so that the spec and the
@@ -18,7 +19,8 @@ enum ProtocolDocument {
     }()
 
     static let vectors: [Vector] = {
-        guard let text = try? readFile(path) else { return [] }
+        guard let bytes = try? FileBytes.read(path) else { return [] }
+        let text = String(decoding: bytes, as: UTF8.self)
         var vectors: [Vector] = []
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         var index = 0
@@ -44,26 +46,4 @@ enum ProtocolDocument {
     static func frame(named name: String) -> [UInt8] {
         vectors.first { $0.name == name }!.bytes
     }
-
-    private static func readFile(_ path: String) throws -> String {
-        guard let file = fopen(path, "r") else { throw TestFailure("cannot open \(path)") }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = fread(&buffer, 1, buffer.count, file)
-            if count == 0 { break }
-            bytes.append(contentsOf: buffer[0..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
-    }
 }
-
-struct TestFailure: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif
