@@ -28,9 +28,10 @@ unit-test: deps
 vm-test: deps
 	./scripts/vm/run-usb-tests.sh
 
-## The main job: burn the default embedding cartridge, serve it, run semantic search.
+## The main job: burn the default embedding cartridge, serve it, run semantic search
+## (`make demo USB=1`: serve it as a real USB gadget in the VM and query it over libusb).
 demo: release
-	./scripts/demo.sh
+	./scripts/demo.sh $(if $(USB),--usb)
 
 clean:
 	rm -rf .build .build-* var

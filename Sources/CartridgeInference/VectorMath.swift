@@ -37,7 +37,7 @@ enum VectorMath {
 
     /// Σ over groups of (Σ wq·xq as int32) · wScale[g] · xScale[g]: runq.c's Q8_0 dot product.
     ///
-    /// The int8 lanes are widened with shifts on 16-bit lanes (low byte: `(v << 8) >> 8`, high byte:
+    /// On x86-64 the AVX2 kernel (`dotQ8AVX2`) does it; elsewhere (arm64 boards) the int8 lanes are widened with shifts on 16-bit lanes (low byte: `(v << 8) >> 8`, high byte:
     /// `v >> 8`), multiplied in 16 bits (|q| ≤ 127, so a pair of products fits in Int16) and the
     /// pair sums widened the same way into 32 bits. SIMD integer conversions
     /// (`SIMD16<Int16>(truncatingIfNeeded:)`) are not used: they compile to generic runtime calls.
@@ -48,6 +48,9 @@ enum VectorMath {
     ) -> Float {
         let groups = n / gs
         if gs & 31 == 0 {
+            #if arch(x86_64)
+            return dotQ8AVX2(wq, wScales, xq, xScales, groups: groups, groupSize: gs)
+            #else
             var acc = SIMD8<Float>()
             var k = 0
             for g in 0..<groups {
@@ -65,6 +68,7 @@ enum VectorMath {
                 acc.addProduct(SIMD8<Float>(isum), SIMD8<Float>(repeating: scale))
             }
             return acc.sum()
+            #endif
         }
         var sum: Float = 0
         var k = 0

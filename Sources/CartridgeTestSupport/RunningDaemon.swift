@@ -3,7 +3,7 @@ public import CartridgeTransport
 public import CartridgeWire
 import Foundation
 
-/// A real `cartridged` process serving the tiny synthetic checkpoint over a Unix socket.
+/// A real `cartridged` process serving the tiny synthetic checkpoint (or a given model) over a Unix socket.
 public final class RunningDaemon: @unchecked Sendable {
     // @unchecked: immutable after init; ChildProcess and TemporaryDirectory are thread-safe.
     public let directory: TemporaryDirectory
@@ -11,15 +11,23 @@ public final class RunningDaemon: @unchecked Sendable {
     public let process: ChildProcess
     public var uri: CartridgeURI { .unix(path: socketPath) }
 
-    public init(extraArguments: [String] = []) async throws {
-        directory = try TemporaryDirectory("cartridged-e2e")
-        let checkpoint = try directory.write(TinyCheckpoint.fileBytes(), to: "tiny.bin")
-        let tokenizer = try directory.write(SyntheticTokenizer.fileBytes(size: TinyCheckpoint.vocabulary), to: "tokenizer.bin")
+    /// Serves the tiny checkpoint, or what `model` names in `directory` (e.g. `["--image", path]`).
+    public init(
+        model: (arguments: [String], directory: TemporaryDirectory)? = nil, extraArguments: [String] = []
+    ) async throws {
+        var modelArguments: [String]
+        if let model {
+            directory = model.directory
+            modelArguments = model.arguments
+        } else {
+            directory = try TemporaryDirectory("cartridged-e2e")
+            let checkpoint = try directory.write(TinyCheckpoint.fileBytes(), to: "tiny.bin")
+            let tokenizer = try directory.write(SyntheticTokenizer.fileBytes(size: TinyCheckpoint.vocabulary), to: "tokenizer.bin")
+            modelArguments = ["--checkpoint", checkpoint, "--tokenizer", tokenizer]
+        }
         socketPath = directory.file("cartridge.sock")
         process = try ChildProcess(
-            "cartridged",
-            ["--checkpoint", checkpoint, "--tokenizer", tokenizer, "--socket", socketPath, "--log-level", "warning"]
-                + extraArguments)
+            "cartridged", modelArguments + ["--socket", socketPath, "--log-level", "warning"] + extraArguments)
         // Ready when the socket accepts a connection.
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: .seconds(20))

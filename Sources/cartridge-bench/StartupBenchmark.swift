@@ -76,7 +76,7 @@ struct StartupBenchmark: ParsableCommand {
         if !FileManager.default.fileExists(atPath: checkpointPath) {
             let start = clock.now
             let synthetic = try SyntheticCheckpoint(config: .stories110M, seed: 110)
-            FileManager.default.createFile(atPath: checkpointPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: checkpointPath, contents: nil)
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: checkpointPath))
             try synthetic.writeFloat32 { bytes in try handle.write(contentsOf: Data(bytes)) }
             try handle.close()

@@ -4,7 +4,7 @@ import CartridgeImage
 struct BurnCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "burn",
-        abstract: "Burn a cartridge image from a llama2.c checkpoint and tokenizer.bin (format: docs/IMAGE.md).",
+        abstract: "Burn a cartridge image from a llama2.c checkpoint + tokenizer.bin, or a BERT model directory (format: docs/IMAGE.md).",
         discussion: """
             The same inputs always give the same bytes. The image is written to OUTPUT.partial, synced, \
             renamed to OUTPUT and made read-only; an existing OUTPUT is never overwritten.
@@ -13,10 +13,9 @@ struct BurnCommand: ParsableCommand {
             """)
 
     @Option(help: "llama2.c checkpoint (v0 fp32 or v2 Q8_0).") var checkpoint: String?
-    @Option(help: "BERT-style .safetensors model (embedding cartridge); needs --vocab.") var safetensors: String?
-    @Option(help: "WordPiece vocab.txt for --safetensors.") var vocab: String?
-    @Option(help: "Encoder hyperparameter for --safetensors, KEY=INTEGER (repeatable).") var hparam: [String] = []
-    @Option(help: "Context length for --safetensors.") var contextLength: Int = 512
+    @Option(
+        help: "Embedding cartridge: a Hugging Face BERT model directory (config.json, model.safetensors, tokenizer.json or vocab.txt).")
+    var bertModel: String?
     @Option(help: "llama2.c tokenizer.bin.") var tokenizer: String?
     @Option(name: .shortAndLong, help: "The image to write.") var output: String?
     @Option(help: "Matrix storage: as-checkpoint, fp32, or q8_0 (quantized at burn time).") var quantize: String = "as-checkpoint"
@@ -30,10 +29,9 @@ struct BurnCommand: ParsableCommand {
 
     func validate() throws {
         if newSigningKey != nil { return }
-        guard output != nil, (checkpoint != nil && tokenizer != nil) != (safetensors != nil && vocab != nil) else {
-            throw ValidationError("burning needs --output and either --checkpoint with --tokenizer or --safetensors with --vocab")
+        guard output != nil, (checkpoint != nil && tokenizer != nil) != (bertModel != nil) else {
+            throw ValidationError("burning needs --output and either --checkpoint with --tokenizer, or --bert-model")
         }
-        _ = try hyperparameters()
         guard ["as-checkpoint", "fp32", "q8_0"].contains(quantize) else {
             throw ValidationError("--quantize must be as-checkpoint, fp32 or q8_0")
         }
@@ -47,15 +45,16 @@ struct BurnCommand: ParsableCommand {
             print(key.trustedKey.line)
             return
         }
-        if let safetensors, let vocab, let output {
+        if let bertModel, let output {
+            guard quantize != "q8_0" else { throw ValidationError("the BERT encoder reads fp32 tensors; --quantize q8_0 applies to llama2.c checkpoints") }
+            let directoryName = bertModel.split(separator: "/").last.map(String.init) ?? "embedding-model"
             let card = LlamaImage.Card(
-                name: name ?? "embedding model", license: license, publisher: publisher, createdBy: "cartridge burn 0.1.0", createdAt: createdAt)
+                name: name ?? directoryName, license: license, publisher: publisher, createdBy: "cartridge burn 0.1.0", createdAt: createdAt)
             let key = try signWith.map { path throws(ImageError) in try ImageSigningKey(contentsOf: path) }
-            let digest = try BertImage.burn(
-                safetensorsPath: safetensors, vocabularyPath: vocab, hyperparameters: try hyperparameters(), contextLength: contextLength,
-                card: card, signingKey: key, to: output)
+            let digest = try BertImage.burn(modelDirectory: bertModel, card: card, signingKey: key, to: output)
             print("burned \(output)")
             print("digest  \(digest)")
+            if let key { print("signed  by \(key.name) (\(key.trustedKey.line))") }
             return
         }
         guard let checkpoint, let tokenizer, let output else { return }
@@ -73,20 +72,6 @@ struct BurnCommand: ParsableCommand {
         print("burned \(output)")
         print("digest  \(digest)")
         if let key { print("signed  by \(key.name) (\(key.trustedKey.line))") }
-    }
-}
-
-extension BurnCommand {
-    fileprivate func hyperparameters() throws -> [String: Int] {
-        var result: [String: Int] = [:]
-        for item in hparam {
-            let parts = item.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let value = Int(parts[1]), value >= 0 else {
-                throw ValidationError("--hparam '\(item)' must be KEY=NON_NEGATIVE_INTEGER")
-            }
-            result[String(parts[0])] = value
-        }
-        return result
     }
 }
 

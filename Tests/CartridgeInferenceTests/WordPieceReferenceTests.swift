@@ -37,11 +37,16 @@ struct WordPieceReferenceTests {
             options: try WordPieceOptions(
                 tokenizerJSON: Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/tokenizer.json")))))
         #expect(tokenizer.options.maximumLength == 128)
+        // The embedding image stores tokenizer.json alone: its model.vocab must give the same tokenizer.
+        let fromJSON = try WordPieceTokenizer(
+            tokenizerJSON: Array(try Data(contentsOf: URL(fileURLWithPath: directory + "/tokenizer.json"))))
+        #expect(fromJSON.tokens == tokenizer.tokens)
+        #expect(fromJSON.options == tokenizer.options)
         let expected = try EmbeddingReference.reference("tokens", Self.sentences, as: [[Int32]].self)
         try #require(expected.count == Self.sentences.count)
         for (sentence, reference) in zip(Self.sentences, expected) {
-            let ids = tokenizer.encode(sentence)
-            #expect(ids == reference, "sentence \(sentence.debugDescription)")
+            #expect(tokenizer.encode(sentence) == reference, "sentence \(sentence.debugDescription)")
+            #expect(fromJSON.encode(sentence) == reference, "tokenizer.json alone, sentence \(sentence.debugDescription)")
         }
         // The long inputs really were truncated to the tokenizer.json limit.
         #expect(expected.last?.count == 128)

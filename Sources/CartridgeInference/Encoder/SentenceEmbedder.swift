@@ -33,11 +33,12 @@ public struct SentenceEmbedder: Sendable {
     public var maximumTokens: Int { tokenizer.options.maximumLength }
 
     /// Loads a Hugging Face model directory: config.json, vocab.txt, tokenizer.json (optional: BERT
-    /// uncased defaults without it) and model.safetensors, which is mapped, not read.
+    /// uncased defaults and truncation at the position limit without it) and model.safetensors, which is mapped, not read.
     public static func load(directory: String) throws(InferenceError) -> SentenceEmbedder {
         let config = try BertConfig(configJSON: try contents(of: directory + "/config.json"))
         let vocabulary = try contents(of: directory + "/vocab.txt")
         var options = WordPieceOptions()
+        options.maximumLength = config.maximumPositions
         if let tokenizerJSON = try? contents(of: directory + "/tokenizer.json") {
             options = try WordPieceOptions(tokenizerJSON: tokenizerJSON, fallbackMaximumLength: config.maximumPositions)
         }

@@ -20,7 +20,6 @@ public struct WordPieceTokenizer: Sendable {
     /// `vocabulary` is vocab.txt: one token per line, the line number is its id.
     public init(vocabulary: [UInt8], options: WordPieceOptions = WordPieceOptions()) throws(InferenceError) {
         var tokens: [String] = []
-        var ids: [[UInt8]: Int32] = [:]
         var lineStart = 0
         var index = 0
         while index <= vocabulary.count {
@@ -32,20 +31,48 @@ public struct WordPieceTokenizer: Sendable {
                         throw InferenceError(.malformedTokenizer, "vocab.txt: line \(tokens.count + 1) is not valid UTF-8")
                     }
                     guard tokens.count < Int(Int32.max) else { throw InferenceError(.malformedTokenizer, "vocab.txt: too many lines") }
-                    ids[line] = Int32(tokens.count)
                     tokens.append(token)
                 }
                 lineStart = index + 1
             }
             index += 1
         }
-        guard !tokens.isEmpty else { throw InferenceError(.malformedTokenizer, "vocab.txt is empty") }
+        try self.init(tokens: tokens, options: options, source: "vocab.txt")
+    }
+
+    /// A Hugging Face tokenizer.json for a BERT WordPiece model, alone: the vocabulary is its
+    /// `model.vocab` (ids 0..<n, each exactly once), the options those of `WordPieceOptions(tokenizerJSON:)`.
+    public init(tokenizerJSON bytes: [UInt8], fallbackMaximumLength: Int = 512) throws(InferenceError) {
+        let options = try WordPieceOptions(tokenizerJSON: bytes, fallbackMaximumLength: fallbackMaximumLength)
+        let json = try JSONParser.parse(bytes, source: "tokenizer.json", errorCode: .malformedTokenizer)
+        guard let vocabulary = json["model"]?["vocab"]?.objectValue, !vocabulary.isEmpty else {
+            throw InferenceError(.malformedTokenizer, "tokenizer.json: model.vocab is missing or empty")
+        }
+        var tokens = [String?](repeating: nil, count: vocabulary.count)
+        for (token, value) in vocabulary {
+            guard let id = value.integerValue, id >= 0, id < tokens.count, tokens[id] == nil else {
+                throw InferenceError(
+                    .malformedTokenizer, "tokenizer.json: model.vocab ids must be 0..<\(tokens.count), each once ('\(token)': \(value))")
+            }
+            tokens[id] = token
+        }
+        try self.init(tokens: tokens.map { $0! }, options: options, source: "tokenizer.json")
+    }
+
+    /// `tokens` by id; `source` names the file in errors.
+    public init(tokens: [String], options: WordPieceOptions, source: String = "vocabulary") throws(InferenceError) {
+        guard !tokens.isEmpty else { throw InferenceError(.malformedTokenizer, "\(source): the vocabulary is empty") }
+        guard tokens.count <= Int(Int32.max) else { throw InferenceError(.malformedTokenizer, "\(source): too many tokens") }
         guard options.maximumLength >= 2, options.maximumInputCharactersPerWord > 0 else {
             throw InferenceError(.invalidConfiguration, "tokenizer: maximumLength must be at least 2 and the word limit positive")
         }
+        var ids: [[UInt8]: Int32] = [:]
+        ids.reserveCapacity(tokens.count)
+        // A repeated vocab.txt line maps to its last id, as Hugging Face's reader does.
+        for (id, token) in tokens.enumerated() { ids[Array(token.utf8)] = Int32(id) }
         func required(_ token: String) throws(InferenceError) -> Int32 {
             guard let id = ids[Array(token.utf8)] else {
-                throw InferenceError(.malformedTokenizer, "vocab.txt has no '\(token)' token")
+                throw InferenceError(.malformedTokenizer, "\(source) has no '\(token)' token")
             }
             return id
         }
