@@ -42,11 +42,12 @@ let package = Package(
         .systemLibrary(name: "CLibUSB", pkgConfig: "libusb-1.0", providers: [.apt(["libusb-1.0-0-dev"])]),
         .systemLibrary(name: "CUSBGadget", pkgConfig: "libusbgx", providers: [.apt(["libusbgx-dev", "libconfig-dev"])]),
         .target(name: "CFunctionFS", cSettings: [.define("_GNU_SOURCE")]),
+        .target(name: "CPrefetch"),
 
         // MARK: Pure cores (no Foundation, no I/O)
         .target(name: "CartridgeWire", swiftSettings: strictSettings),
         .target(name: "CartridgePower", swiftSettings: strictSettings),
-        .target(name: "CartridgeInference", swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
+        .target(name: "CartridgeInference", dependencies: ["CPrefetch"], swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
 
         // MARK: I/O adapters
         .target(name: "CartridgeSystem", swiftSettings: strictSettings),

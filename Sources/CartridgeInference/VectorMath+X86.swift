@@ -1,4 +1,5 @@
 #if arch(x86_64)
+import CPrefetch
 import _Builtin_intrinsics.intel
 
 extension VectorMath {
@@ -22,6 +23,7 @@ extension VectorMath {
             var isum = _mm256_setzero_si256()
             let end = k &+ gs
             while k < end {
+                cartridge_prefetch(wq + (k &+ prefetchDistance))
                 let w = _mm256_loadu_si256((wq + k).assumingMemoryBound(to: __m256i.self))
                 let x = _mm256_loadu_si256((xq + k).assumingMemoryBound(to: __m256i.self))
                 let products = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w))
@@ -31,7 +33,7 @@ extension VectorMath {
             let scale = wScales.loadUnaligned(fromByteOffset: g &* 4, as: Float.self) * xScales[g]
             acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(scale), acc)
         }
-        return acc.sum()  // __m256 is SIMD8<Float>
+        return sum(acc)  // __m256 is SIMD8<Float>
     }
 }
 #endif

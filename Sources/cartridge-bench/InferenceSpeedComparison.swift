@@ -18,8 +18,8 @@ struct InferenceSpeedComparison: ParsableCommand {
     @Option(name: .customLong("runq"), help: "llama2.c runq binary (gcc -Ofast -march=native -fopenmp runq.c -lm).") var runqBinary: String?
     @Option(help: "Llama 2 tokenizer.bin (needed by run.c for the prompt).") var tokenizer = "/work/shared/models/llama2-tokenizer.bin"
     @Option(help: "Where synthetic checkpoints are written (reused if present).") var modelsDirectory = "/tmp/cartridge-bench-models"
-    @Option(help: "Single-thread DRAM read bandwidth, GB/s (for the roofline).") var bandwidth1 = 27.0
-    @Option(help: "Two-thread DRAM read bandwidth, GB/s.") var bandwidth2 = 33.0
+    @Option(help: "Single-thread DRAM read bandwidth, GB/s, for the roofline (default: measured in this run).") var bandwidth1: Double?
+    @Option(help: "Two-thread DRAM read bandwidth, GB/s (default: measured in this run).") var bandwidth2: Double?
 
     func run() throws {
         let shapeList = try shapes.split(separator: ",").map { name -> BenchmarkShape in
@@ -33,6 +33,11 @@ struct InferenceSpeedComparison: ParsableCommand {
         for (label, path) in [("run", runBinary), ("runq", runqBinary)] where path == nil || !FileManager.default.isExecutableFile(atPath: path!) {
             print("note: llama2.c \(label) not given or not executable (--\(label) PATH); its column stays empty")
         }
+        // The machine's read bandwidth now (a 512 MiB SIMD sum), for the roofline column.
+        let bandwidth1 = self.bandwidth1 ?? ReadBandwidth.measure(threads: 1)
+        let bandwidth2 = self.bandwidth2 ?? ReadBandwidth.measure(threads: 2)
+        print("DRAM read bandwidth: \(Self.format(bandwidth1, digits: 1)) GB/s with 1 thread, \(Self.format(bandwidth2, digits: 1)) GB/s with 2 "
+            + "(\(self.bandwidth1 == nil ? "measured now: best of 7 SIMD sums over 512 MiB" : "as given"))")
         print("prompt \"\(prompt)\", \(steps) positions, greedy; median of \(repeats) runs; tok/s as run.c reports it (first step excluded)")
         print("")
         print("| shape | format | threads | ours tok/s | llama2.c tok/s | ours / llama2.c | ours GB/s | roofline | peak RSS MB | mapped + KV MB |")
@@ -80,7 +85,7 @@ struct InferenceSpeedComparison: ParsableCommand {
         }
         print("")
         print("GB/s = tok/s × weight bytes per token (all matrices + classifier). Roofline = GB/s ÷ DRAM read bandwidth "
-            + "(\(bandwidth1) GB/s 1 thread, \(bandwidth2) GB/s 2 threads); above 100 % means part of the weights come from L3. "
+            + "(\(Self.format(bandwidth1, digits: 1)) GB/s 1 thread, \(Self.format(bandwidth2, digits: 1)) GB/s 2 threads); above 100 % means part of the weights come from L3. "
             + "KV = the cache positions used by \(steps) steps.")
     }
 

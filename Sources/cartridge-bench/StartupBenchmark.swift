@@ -93,7 +93,7 @@ struct StartupBenchmark: ParsableCommand {
                 append(Int32(piece.count))
                 bytes += piece
             }
-            FileManager.default.createFile(atPath: tokenizerPath, contents: Data(bytes))
+            _ = FileManager.default.createFile(atPath: tokenizerPath, contents: Data(bytes))
         }
         let start = clock.now
         try LlamaImage.burn(

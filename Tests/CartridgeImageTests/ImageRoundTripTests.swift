@@ -71,7 +71,7 @@ import Testing
 
     @Test func burnerRejectsInconsistentInputs() throws {
         let values: [Float] = Array(repeating: 1, count: 10)
-        try values.withUnsafeBufferPointer { buffer in
+        values.withUnsafeBufferPointer { buffer in
             let cases: [(ImageTensorInput, String)] = [
                 (.float32("a", shape: [3, 3], buffer), "9"),
                 (ImageTensorInput(name: "b", shape: [2, 5], source: .float32(buffer), storedAs: .q8_0(groupSize: 3)), "group size 3"),

@@ -104,7 +104,8 @@ enum EncoderKernels {
             j &+= width
         }
         var sums = (
-            a00.sum(), a01.sum(), a10.sum(), a11.sum(), a20.sum(), a21.sum(), a30.sum(), a31.sum()
+            VectorMath.sum(a00), VectorMath.sum(a01), VectorMath.sum(a10), VectorMath.sum(a11),
+            VectorMath.sum(a20), VectorMath.sum(a21), VectorMath.sum(a30), VectorMath.sum(a31)
         )
         while j < k {
             let p = w0.load(fromByteOffset: j &* 4, as: Float.self), q = w1.load(fromByteOffset: j &* 4, as: Float.self)
@@ -137,7 +138,7 @@ enum EncoderKernels {
                 pa.loadUnaligned(fromByteOffset: j &* 4, as: Vector.self), pb.loadUnaligned(fromByteOffset: j &* 4, as: Vector.self))
             j &+= width
         }
-        var sum = accumulator.sum()
+        var sum = VectorMath.sum(accumulator)
         while j < count {
             sum += a[j] * b[j]
             j &+= 1
