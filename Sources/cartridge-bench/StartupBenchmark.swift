@@ -10,7 +10,7 @@ import Foundation
 struct StartupBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "startup",
-        abstract: "Process start to ready with a cartridge image (110M shape by default): map, verify, build the model.")
+        abstract: "Process start to ready with a cartridge image (110M shape by default; llama or bert images): map, verify, build the model.")
 
     @Option(help: "An existing image; default: burn a random-weight stories110M-shape image into --work-directory.")
     var image: String?
@@ -57,13 +57,18 @@ struct StartupBenchmark: ParsableCommand {
         let keys = try trustedKeys.map { path throws(ImageError) in try TrustedKeys(contentsOf: path) }
         let verified = try CartridgeImage.open(path: image, trustedKeys: keys)
         let opened = clock.now
-        let model = try LlamaImage.makeModel(from: verified)
+        let layers: Int
+        if verified.manifest.family == BertImage.family {
+            layers = try BertImage.makeEmbedder(from: verified).encoder.config.layerCount  // the embedding cartridge
+        } else {
+            layers = try LlamaImage.makeModel(from: verified).config.layers
+        }
         let built = clock.now
         let memory = residentMemory()
         let mib = Double(verified.hashedByteCount) / 1_048_576
         let hashSeconds = milliseconds(verified.hashingDuration) / 1000
         print(
-            "ready open+verify \(format(milliseconds(opened - start))) ms (hashing \(format(hashSeconds * 1000)) ms = \(format(mib / hashSeconds)) MiB/s), model \(format(milliseconds(built - opened))) ms, \(model.config.layers) layers; RssAnon \(memory.anonymous / 1024) MiB, RssFile \(memory.file / 1024) MiB")
+            "ready open+verify \(format(milliseconds(opened - start))) ms (hashing \(format(hashSeconds * 1000)) ms = \(format(mib / hashSeconds)) MiB/s), model \(format(milliseconds(built - opened))) ms, \(layers) layers; RssAnon \(memory.anonymous / 1024) MiB, RssFile \(memory.file / 1024) MiB")
     }
 
     private func prepareSyntheticImage() throws -> String {

@@ -26,7 +26,13 @@ public struct WordPieceOptions: Hashable, Sendable {
     /// model's `unk_token`, `continuing_subword_prefix`, `max_input_chars_per_word`, and the
     /// special added tokens. Other normalizers, pre-tokenizers or models are rejected.
     public init(tokenizerJSON bytes: [UInt8], fallbackMaximumLength: Int = 512) throws(InferenceError) {
-        let json = try JSONParser.parse(bytes, source: "tokenizer.json", errorCode: .malformedTokenizer)
+        try self.init(
+            tokenizerJSON: try JSONParser.parse(bytes, source: "tokenizer.json", errorCode: .malformedTokenizer),
+            fallbackMaximumLength: fallbackMaximumLength)
+    }
+
+    /// Same, from an already parsed tokenizer.json.
+    init(tokenizerJSON json: JSONValue, fallbackMaximumLength: Int) throws(InferenceError) {
         func bad(_ message: String) -> InferenceError { InferenceError(.malformedTokenizer, "tokenizer.json: \(message)") }
         if let normalizer = json["normalizer"], normalizer != .null {
             guard normalizer["type"]?.stringValue == "BertNormalizer" else { throw bad("normalizer is not a BertNormalizer") }

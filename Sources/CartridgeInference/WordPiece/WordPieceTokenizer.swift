@@ -43,8 +43,8 @@ public struct WordPieceTokenizer: Sendable {
     /// A Hugging Face tokenizer.json for a BERT WordPiece model, alone: the vocabulary is its
     /// `model.vocab` (ids 0..<n, each exactly once), the options those of `WordPieceOptions(tokenizerJSON:)`.
     public init(tokenizerJSON bytes: [UInt8], fallbackMaximumLength: Int = 512) throws(InferenceError) {
-        let options = try WordPieceOptions(tokenizerJSON: bytes, fallbackMaximumLength: fallbackMaximumLength)
         let json = try JSONParser.parse(bytes, source: "tokenizer.json", errorCode: .malformedTokenizer)
+        let options = try WordPieceOptions(tokenizerJSON: json, fallbackMaximumLength: fallbackMaximumLength)
         guard let vocabulary = json["model"]?["vocab"]?.objectValue, !vocabulary.isEmpty else {
             throw InferenceError(.malformedTokenizer, "tokenizer.json: model.vocab is missing or empty")
         }
