@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "cartridged",
             dependencies: [
-                "CartridgeDaemon", "CartridgeGadget",
+                "CartridgeDaemon", "CartridgeGadget", "CartridgePower",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -149,13 +149,13 @@ let package = Package(
         .testTarget(name: "CartridgePowerTests", dependencies: ["CartridgePower", "CartridgePowerSources"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeInferenceTests", dependencies: ["CartridgeInference", "CartridgeTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeImageTests", dependencies: ["CartridgeImage", "CartridgeTestSupport"], swiftSettings: strictSettings),
-        .testTarget(name: "CartridgeTransportTests", dependencies: ["CartridgeTransport"], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeTransportTests", dependencies: ["CartridgeTransport", "CartridgeSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "CartridgeDaemonTests",
             dependencies: ["CartridgeDaemon", "CartridgeClient", "CartridgeTestSupport"],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost"], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost", "CartridgeSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "CartridgeConformanceTests",
             dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeSystem", "CartridgeTestSupport"],

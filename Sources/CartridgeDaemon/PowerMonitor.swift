@@ -18,6 +18,9 @@ public struct PowerMonitor: Service {
     /// Tokens per second allowed when the budget pauses inference (0 workers), so running
     /// streams keep going slowly instead of stalling; 0 disables the floor.
     public var pausedTokensPerSecond: Float
+    /// Called when a decision's bMaxPower differs from the previous one (and for the first), with
+    /// the new value in mA: the daemon writes it to the USB gadget's configuration.
+    public var maxPowerChanged: (@Sendable (UInt32) -> Void)?
 
     public init(
         source: any PowerSnapshotSource, policy: PowerPolicy, controller: PowerController, logger: Logger,
@@ -30,9 +33,34 @@ public struct PowerMonitor: Service {
         self.pausedTokensPerSecond = pausedTokensPerSecond
     }
 
+    /// The decision for the source's first snapshot, or nil if none arrives within `timeout` (the
+    /// daemon uses it for bMaxPower before the gadget is bound; `run()` starts the source afresh).
+    public func firstDecision(timeout: Duration) async -> PowerDecision? {
+        let source = self.source
+        let first = await withTaskGroup(of: PowerSnapshot?.self) { group in
+            group.addTask {
+                for await snapshot in source.snapshots() { return snapshot }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        return first.map { policy.decide($0) }
+    }
+
     public func run() async throws {
+        var lastMaxPower: UInt32?
         for await snapshot in source.snapshots().cancelOnGracefulShutdown() {
             let decision = policy.decide(snapshot)
+            if decision.maxPower.milliamps != lastMaxPower {
+                lastMaxPower = decision.maxPower.milliamps
+                maxPowerChanged?(decision.maxPower.milliamps)
+            }
             logger.info(
                 "power decision",
                 metadata: [

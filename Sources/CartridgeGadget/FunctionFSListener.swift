@@ -35,7 +35,7 @@ public final class FunctionFSListener: CartridgeListener {
     private let outEndpoint: Int32
     private let inEndpoint: Int32
     private let wakeup: Int32
-    private let eventThread: EndpointThread
+    private let eventThread: DedicatedThread
     private let sessions = Mutex(Sessions())
     private let closeStarted = Atomic<Bool>(false)
     private let logger: Logger
@@ -84,7 +84,7 @@ public final class FunctionFSListener: CartridgeListener {
             gadget.remove()
             throw error
         }
-        eventThread = EndpointThread(name: "ffs-ep0")
+        eventThread = DedicatedThread(name: "ffs-ep0", interruptible: true)
         sessions.withLock { $0.bound = true }
         logger.info(
             "gadget bound",

@@ -17,7 +17,7 @@ public final class FunctionFSTransport: CartridgeTransport {
     private struct State {
         var closed = false
         var ended = false
-        var leftover: [UInt8] = []
+        var leftover = ReceiveLeftover()
     }
 
     /// Largest single endpoint write/read (FunctionFS allocates a kernel buffer of this size per call).
@@ -27,8 +27,8 @@ public final class FunctionFSTransport: CartridgeTransport {
     private let inDescriptor: Int32
     /// wMaxPacketSize of the endpoints at the negotiated speed (64, 512 or 1024).
     public let packetSize: Int
-    private let reader: EndpointThread
-    private let writer: EndpointThread
+    private let reader: DedicatedThread
+    private let writer: DedicatedThread
     private let state = Mutex(State())
     public let peerDescription: String
 
@@ -38,8 +38,8 @@ public final class FunctionFSTransport: CartridgeTransport {
         self.inDescriptor = inDescriptor
         self.packetSize = max(packetSize, 8)
         self.peerDescription = peerDescription
-        reader = EndpointThread(name: "ffs-rx")
-        writer = EndpointThread(name: "ffs-tx")
+        reader = DedicatedThread(name: "ffs-rx", interruptible: true)
+        writer = DedicatedThread(name: "ffs-tx", interruptible: true)
     }
 
     deinit { close() }
@@ -53,19 +53,12 @@ public final class FunctionFSTransport: CartridgeTransport {
     public func receive(maximumCount: Int) async throws(TransportError) -> [UInt8] {
         precondition(maximumCount > 0)
         try checkUsable()
-        let buffered: [UInt8]? = state.withLock { state in
-            guard !state.leftover.isEmpty else { return nil }
-            let count = min(maximumCount, state.leftover.count)
-            let chunk = Array(state.leftover[..<count])
-            state.leftover.removeFirst(count)
-            return chunk
-        }
-        if let buffered { return buffered }
+        if let buffered = state.withLock({ $0.leftover.take(upTo: maximumCount) }) { return buffered }
 
         let size = min(Self.chunkSize, roundedUp(max(maximumCount, 16 * 1024)))
         let descriptor = outDescriptor
         let thread = reader
-        let outcome = await reader.run { () -> Result<[UInt8], SystemCallError> in
+        let outcome = try? await reader.run { () -> Result<[UInt8], SystemCallError> in
             var buffer = [UInt8](repeating: 0, count: size)
             while true {
                 if thread.isCancelled { return .failure(SystemCallError(systemCall: "read", errno: ECANCELED)) }
@@ -81,9 +74,7 @@ public final class FunctionFSTransport: CartridgeTransport {
         }
         switch outcome {
         case .success(let bytes)?:
-            if bytes.count <= maximumCount { return bytes }
-            state.withLock { $0.leftover.append(contentsOf: bytes[maximumCount...]) }
-            return Array(bytes[..<maximumCount])
+            return state.withLock { $0.leftover.split(bytes, maximumCount: maximumCount) }
         case .failure(let error)?:
             throw failure(error, "receive")
         case nil:
@@ -97,7 +88,7 @@ public final class FunctionFSTransport: CartridgeTransport {
         let descriptor = inDescriptor
         let thread = writer
         let needsZeroLengthPacket = bytes.count % packetSize == 0
-        let outcome = await writer.run { () -> Result<Void, SystemCallError> in
+        let outcome = try? await writer.run { () -> Result<Void, SystemCallError> in
             var offset = 0
             var zeroLengthPacketSent = !needsZeroLengthPacket
             while offset < bytes.count || !zeroLengthPacketSent {

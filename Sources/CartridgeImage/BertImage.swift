@@ -84,14 +84,8 @@ public enum BertImage {
 
     /// The encoder configuration the manifest declares.
     public static func config(of manifest: ImageManifest) throws(ImageError) -> BertConfig {
-        guard manifest.family == family, manifest.architecture == architecture else {
-            throw ImageError(
-                .manifestMismatch, "the image holds a \(manifest.family)/\(manifest.architecture) model, not \(family)/\(architecture)")
-        }
-        func value(_ key: String) throws(ImageError) -> Int {
-            guard let value = manifest.hyperparameters[key] else { throw ImageError(.malformedManifest, "manifest lacks hparam.\(key)") }
-            return value
-        }
+        try manifest.require(family: family, architecture: architecture)
+        let value = manifest.hyperparameter
         var epsilon: Float = 1e-12
         if let text = manifest.extra[layerNormEpsilonKey] {
             guard let parsed = Float(text), parsed.isFinite, parsed >= 0 else {

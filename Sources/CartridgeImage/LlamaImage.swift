@@ -111,14 +111,8 @@ public enum LlamaImage {
 
     /// The model configuration the manifest declares.
     public static func config(of manifest: ImageManifest) throws(ImageError) -> LlamaConfig {
-        guard manifest.family == family, manifest.architecture == architecture else {
-            throw ImageError(
-                .manifestMismatch, "the image holds a \(manifest.family)/\(manifest.architecture) model, not \(family)/\(architecture)")
-        }
-        func value(_ key: String) throws(ImageError) -> Int {
-            guard let value = manifest.hyperparameters[key] else { throw ImageError(.malformedManifest, "manifest lacks hparam.\(key)") }
-            return value
-        }
+        try manifest.require(family: family, architecture: architecture)
+        let value = manifest.hyperparameter
         let config = LlamaConfig(
             dim: try value("dim"), hiddenDim: try value("hidden_dim"), layers: try value("layers"), heads: try value("heads"),
             kvHeads: try value("kv_heads"), vocab: try value("vocab_size"), seqLen: try value("seq_len"),

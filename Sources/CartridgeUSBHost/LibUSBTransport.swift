@@ -20,7 +20,7 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
         var closed = false
         var disconnected = false
         var inFlight: Set<Int> = []
-        var leftover: [UInt8] = []
+        var leftover = ReceiveLeftover()
     }
 
     /// The largest single transfer submitted.
@@ -54,13 +54,7 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
     public func receive(maximumCount: Int) async throws(TransportError) -> [UInt8] {
         precondition(maximumCount > 0)
         try checkUsable()
-        let buffered: [UInt8]? = state.withLock { state in
-            guard !state.leftover.isEmpty else { return nil }
-            let count = min(maximumCount, state.leftover.count)
-            defer { state.leftover.removeFirst(count) }
-            return Array(state.leftover[..<count])
-        }
-        if let buffered { return buffered }
+        if let buffered = state.withLock({ $0.leftover.take(upTo: maximumCount) }) { return buffered }
         let packet = max(endpoints.inPacketSize, 8)
         let size = max(LibUSBTransport.receiveSize, (maximumCount + packet - 1) / packet * packet)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
@@ -70,9 +64,7 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
             try check(status, "receive")
             if actual == 0 { continue }  // a zero-length packet ends an empty transfer: no bytes
             let bytes = [UInt8](UnsafeRawBufferPointer(start: buffer, count: actual))
-            if bytes.count <= maximumCount { return bytes }
-            state.withLock { $0.leftover.append(contentsOf: bytes[maximumCount...]) }
-            return Array(bytes[..<maximumCount])
+            return state.withLock { $0.leftover.split(bytes, maximumCount: maximumCount) }
         }
     }
 

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CartridgeDaemon
+import CartridgeGadget
+import CartridgePower
 import CartridgeSystem
 import CartridgeTransport
 import CartridgeWire
@@ -66,9 +68,45 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
                 throw ExitCode(3)
             }
         }
+        // The power loop exists before the gadget: bMaxPower follows its budget (docs/POWER.md).
+        let power = PowerController(initial: PowerController.unmanagedStatus(workerCount: 2)) { count in
+            served.setWorkerCount(max(1, count))  // 0 = paused: one worker, rate-capped by the monitor
+        }
+        var monitor: PowerMonitor?
+        if let powerSource = powerOptions.powerSource {
+            do {
+                monitor = try PowerMonitor(
+                    sourceSpecification: powerSource, profileSpecification: powerOptions.powerProfile,
+                    allowProgrammableSupply: powerOptions.powerProgrammable, allowEPR: powerOptions.powerEpr,
+                    controller: power, logger: logger)
+            } catch {
+                logger.critical("bad power source", metadata: ["error": "\(error)"])
+                for listener in listeners { listener.close() }
+                throw ExitCode(4)
+            }
+        }
         if usb.usb {
             do {
-                listeners.append(try usb.makeListener(card: served.card, logger: logger))
+                var maxPower = usb.usbMaxPower ?? USBOptions.defaultMaxPower
+                if usb.usbMaxPower == nil, let monitor {
+                    if let decision = await monitor.firstDecision(timeout: .seconds(2)) {
+                        maxPower = Int(decision.maxPower.milliamps)
+                        logger.info("bMaxPower from the power budget", metadata: ["usb.max_power_ma": "\(maxPower)", "power.decision": "\(decision)"])
+                    } else {
+                        logger.warning("no power reading within 2 s; bMaxPower stays at the default", metadata: ["usb.max_power_ma": "\(maxPower)"])
+                    }
+                }
+                let gadget = try usb.makeListener(card: served.card, maxPowerMilliamps: maxPower, logger: logger)
+                listeners.append(gadget)
+                if usb.usbMaxPower == nil {
+                    // Later budget changes apply at the host's next enumeration (no forced re-plug mid-session).
+                    monitor?.maxPowerChanged = { milliamps in
+                        guard gadget.maxPowerMilliamps != Int(milliamps) else { return }
+                        do { try gadget.setMaxPower(milliamps: Int(milliamps), reenumerate: false) } catch {
+                            logger.warning("cannot update bMaxPower", metadata: ["error": "\(error)"])
+                        }
+                    }
+                }
             } catch {
                 logger.critical("cannot serve over USB", metadata: ["error": "\(error)"])
                 for listener in listeners { listener.close() }
@@ -80,21 +118,8 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
         do { try notifier.ready(status: "serving \(served.card.name)") } catch {
             logger.warning("READY=1 failed", metadata: ["error": "\(error)"])
         }
-        let power = PowerController(initial: PowerController.unmanagedStatus(workerCount: 2)) { count in
-            served.setWorkerCount(max(1, count))  // 0 = paused: one worker, rate-capped by the monitor
-        }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let powerSource = powerOptions.powerSource {
-            do {
-                services.append(.init(service: try PowerMonitor(
-                    sourceSpecification: powerSource, profileSpecification: powerOptions.powerProfile,
-                    allowProgrammableSupply: powerOptions.powerProgrammable, allowEPR: powerOptions.powerEpr,
-                    controller: power, logger: logger)))
-            } catch {
-                logger.critical("bad power source", metadata: ["error": "\(error)"])
-                throw ExitCode(4)
-            }
-        }
+        if let monitor { services.append(.init(service: monitor)) }
         let server = CartridgeServer(
             model: served, listeners: listeners, power: power,
             configuration: ServerConfiguration(maximumConcurrentGenerations: maxGenerations, deviceName: "cartridged 0.1.0"),

@@ -14,8 +14,12 @@ struct USBOptions: ParsableArguments {
     @Option(name: .long, help: "USB product ID under VID 0x1209 (hex). Default: the pid.codes test PID 0x0001, not for redistribution.")
     var pid: String?
 
-    @Option(name: .long, help: "bMaxPower of the USB configuration, in mA (0...900).")
-    var usbMaxPower: Int = 500
+    @Option(
+        name: .long,
+        help: "bMaxPower of the USB configuration, in mA (0...900). Default: from the power budget with --power-source, else 500.")
+    var usbMaxPower: Int?
+
+    static let defaultMaxPower = 500
 
     @Option(name: .long, help: "Where to mount FunctionFS.")
     var functionfsMount: String = "/run/cartridged/ffs"
@@ -31,16 +35,16 @@ struct USBOptions: ParsableArguments {
 
     func validate() throws {
         _ = try productID()
-        if !(0...900).contains(usbMaxPower) { throw ValidationError("--usb-max-power must be 0...900 mA") }
+        if let usbMaxPower, !(0...900).contains(usbMaxPower) { throw ValidationError("--usb-max-power must be 0...900 mA") }
         if !usb && (udc != nil || pid != nil) { throw ValidationError("--udc and --pid need --usb") }
     }
 
     /// The gadget for `card`: product = model name, serial = the first 6 bytes of the image digest in hex.
-    func makeListener(card: ModelCard, logger: Logger) throws -> FunctionFSListener {
+    func makeListener(card: ModelCard, maxPowerMilliamps: Int, logger: Logger) throws -> FunctionFSListener {
         let digest = card.imageDigest.prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         let configuration = GadgetConfiguration(
             productID: try productID(), product: card.name.isEmpty ? "Cartridge" : String(card.name.prefix(126)),
-            serialNumber: digest.isEmpty ? "000000000000" : digest, maxPowerMilliamps: usbMaxPower, controller: udc,
+            serialNumber: digest.isEmpty ? "000000000000" : digest, maxPowerMilliamps: maxPowerMilliamps, controller: udc,
             mountPoint: functionfsMount)
         return try FunctionFSListener(configuration: configuration, logger: Logger(label: "cartridge.gadget"))
     }

@@ -120,7 +120,7 @@ struct PowerMonitorTests {
             logger: Logger(label: "test"))
         let clock = ContinuousClock()
         let start = clock.now
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await monitor.run() }
             var received: [(Duration, PowerStatus)] = []
             for await status in changes {
@@ -150,4 +150,50 @@ struct PowerMonitorTests {
 
 extension Duration {
     fileprivate func duration(to other: Duration) -> Duration { other - self }
+}
+
+@Suite("Power monitor and bMaxPower")
+struct PowerMonitorMaxPowerTests {
+    /// bMaxPower follows the budget (budget / 5 V in 2 mA units at USB 2.0, at most 500 mA): the
+    /// daemon takes the first decision before binding the gadget and hears of each change after.
+    @Test(.timeLimit(.minutes(1)))
+    func maxPowerFollowsTheBudget() async throws {
+        let script = try PowerScript(parsing: """
+            at 0ms: static "small supply" 1.5W
+            at 150ms: static "same supply" 1.5W
+            at 300ms: static "smaller supply" 1W
+            at 450ms: source "45W charger" fixed 5V 3A, fixed 9V 3A, fixed 15V 3A
+            """)
+        let controller = PowerController(initial: PowerController.unmanagedStatus(workerCount: 2)) { _ in }
+        var monitor = PowerMonitor(
+            source: ScriptedPowerSource(script: script), policy: PowerPolicy(profile: .raspberryPi5), controller: controller,
+            logger: Logger(label: "test"))
+        let first = try #require(await monitor.firstDecision(timeout: .seconds(5)))
+        #expect(first.budgetMilliwatts == 1500)
+        #expect(first.maxPower.milliamps == 300)
+
+        let seen = Mutex<[UInt32]>([])
+        monitor.maxPowerChanged = { milliamps in seen.withLock { $0.append(milliamps) } }
+        // run() stays up after the script's last event (until graceful shutdown): cancel it then.
+        let running = Task { [monitor] in try await monitor.run() }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(10))
+        while seen.withLock({ $0.count }) < 3 && clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await Task.sleep(for: .milliseconds(200))
+        running.cancel()
+        // One call per change (the repeated 1.5 W is not one); the 45 W charger is capped at 500 mA.
+        #expect(seen.withLock { $0 } == [300, 200, 500])
+    }
+
+    @Test func noSnapshotWithinTheTimeoutGivesNil() async throws {
+        let script = try PowerScript(parsing: "at 10s: static \"late\" 5W")
+        let controller = PowerController(initial: PowerController.unmanagedStatus(workerCount: 2)) { _ in }
+        let monitor = PowerMonitor(
+            source: ScriptedPowerSource(script: script), policy: PowerPolicy(profile: .raspberryPi5), controller: controller,
+            logger: Logger(label: "test"))
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(await monitor.firstDecision(timeout: .milliseconds(200)) == nil)
+        #expect(start.duration(to: clock.now) < .seconds(5))
+    }
 }

@@ -1,3 +1,4 @@
+import CartridgeSystem
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -14,12 +15,7 @@ import Glibc
     }()
 
     private func read(_ path: String) -> String? {
-        guard let file = fopen(path, "r") else { return nil }
-        defer { fclose(file) }
-        var text = ""
-        var buffer = [CChar](repeating: 0, count: 4096)
-        while fgets(&buffer, Int32(buffer.count), file) != nil { text += String(cString: buffer) }
-        return text
+        (try? FileBytes.read(path)).map { String(decoding: $0, as: UTF8.self) }
     }
 
     private func run(_ arguments: [String]) -> (status: Int32, output: String) {

@@ -19,8 +19,11 @@ $selftest notify-wait /run/notify2.sock --timeout 40 >/tmp/notify2.log 2>&1 &
 notify=$!
 wait_for /tmp/notify2.log "listening" 30
 if [ -f /model/model.bin ]; then
+    # A fixed 2 W budget with a board profile that needs less: no throttling, and bMaxPower comes
+    # from the budget (2 W / 5 V = 400 mA) instead of the 500 mA default.
     NOTIFY_SOCKET=/run/notify2.sock /usr/bin/cartridged --checkpoint /model/model.bin --tokenizer /model/tokenizer.bin \
-        --socket $socket --usb --udc $udc >/tmp/daemon.log 2>&1 &
+        --socket $socket --usb --udc $udc --power-source static:2W \
+        --power-profile idle=0.2W,worker=0.5W,workers=2,peak=2W,current=1A,rate=100000 >/tmp/daemon.log 2>&1 &
     daemon=$!
 else
     echo "no checkpoint given (CARTRIDGE_VM_CHECKPOINT/CARTRIDGE_VM_TOKENIZER)" >/tmp/daemon.log
@@ -47,6 +50,11 @@ i=0
 while ! $cli list 2>/dev/null | grep -q "^usb:" && [ $i -lt 100 ]; do sleep 0.2; i=$((i + 1)); done
 check p2-list 20 $cli list
 grep -q "^usb:" /tmp/check.log && pass p2-list-shows-cartridge || fail p2-list-shows-cartridge ""
+if [ $daemon_kind = cartridged ]; then
+    power=$(cat /sys/bus/usb/devices/1-1/bMaxPower 2>/dev/null)
+    echo "  [p2-max-power] configfs MaxPower $(cat $gadget/configs/c.1/MaxPower 2>/dev/null), host sees ${power:-nothing}"
+    [ "$power" = 400mA ] && pass p2-max-power-from-budget || fail p2-max-power-from-budget "(host sees ${power:-nothing})"
+fi
 
 # HELLO + INFO: the same answers over USB and over the socket.
 timeout 30 $cli info -c usb >/tmp/info-usb-full.log 2>&1; status_usb=$?
