@@ -131,6 +131,24 @@ struct EmbeddingEncoderTests {
         #expect(Self.cosine(alone, expected[0]) >= 0.99999)
     }
 
+    /// A batch past `BertEncoder.tokenSplitThreshold` splits the matrix products by tokens instead
+    /// of rows across the workers: the same arithmetic per token, so the same bits.
+    @Test func largeBatchesSplitByTokensGiveTheSameVectors() throws {
+        let model = TinyBert(seed: 3)
+        let encoder = try model.encoder()
+        var batch: [[Int32]] = []
+        for sentence in 0..<40 {
+            let content: [Int32] = (0..<(sentence % 10 + 1)).map { Int32(($0 * 7 + sentence) % 40) }
+            batch.append([2] + content + [3])
+        }
+        #expect(batch.map(\.count).reduce(0, +) >= BertEncoder.tokenSplitThreshold)
+        let alone = try encoder.embed(batch)
+        let split = try encoder.embed(batch, pool: WorkerPool(maximumWorkers: 2))
+        #expect(split == alone)
+        let expected = model.reference(Array(batch.prefix(3)))
+        for (vector, reference) in zip(split, expected) { #expect(Self.cosine(vector, reference) >= 0.99999) }
+    }
+
     @Test func badInputsAreErrors() throws {
         let model = TinyBert(seed: 1)
         let encoder = try model.encoder()

@@ -172,6 +172,9 @@ public struct BertEncoder: @unchecked Sendable {
         return vectors
     }
 
+    /// From this many tokens on, matrix products are split across workers by tokens, not rows.
+    public static let tokenSplitThreshold = 256
+
     private func linear(
         _ out: UnsafeMutablePointer<Float>, _ input: UnsafeMutablePointer<Float>, _ tokens: Int,
         _ weight: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, _ inputs: Int, _ outputs: Int,
@@ -183,9 +186,19 @@ public struct BertEncoder: @unchecked Sendable {
                                   rows: 0..<outputs, epilogue: epilogue)
             return
         }
-        pool.parallelFor(outputs, grain: EncoderKernels.rowBlock) { rows in
-            EncoderKernels.matmul(out, x, tokens: 0..<tokens, weight, bias, inputs: inputs, outputs: outputs,
-                                  rows: rows, epilogue: epilogue)
+        if tokens >= Self.tokenSplitThreshold {
+            // Many tokens (a batch): each worker takes whole token blocks and all rows, so it reads
+            // only its share of the activations (the weights, at most a few MB, stay in L3 for both).
+            pool.parallelFor(tokens, grain: 4) { tokenRange in
+                EncoderKernels.matmul(out, x, tokens: tokenRange, weight, bias, inputs: inputs, outputs: outputs,
+                                      rows: 0..<outputs, epilogue: epilogue)
+            }
+        } else {
+            // Few tokens (one short sentence): split the weight rows.
+            pool.parallelFor(outputs, grain: EncoderKernels.rowBlock) { rows in
+                EncoderKernels.matmul(out, x, tokens: 0..<tokens, weight, bias, inputs: inputs, outputs: outputs,
+                                      rows: rows, epilogue: epilogue)
+            }
         }
     }
 
