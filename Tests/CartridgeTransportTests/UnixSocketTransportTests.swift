@@ -27,6 +27,44 @@ struct UnixSocketTransportTests {
         server.close()
     }
 
+    /// Concurrent sends larger than the socket buffer: the direct (non-blocking) write of one send
+    /// and the queued remainder of another must never interleave, and each sender's messages
+    /// arrive whole and in its order.
+    @Test func concurrentLargeSendsArriveWholeAndInOrder() async throws {
+        let path = Self.temporaryPath("concurrent")
+        let listener = try UnixSocketListener(path: path)
+        defer { listener.close() }
+        async let accepted = listener.accept()
+        let client = try await UnixSocketTransport.connect(path: path)
+        let server = try #require(try await accepted)
+        let senders = 6, messages = 12, length = 150_000
+        async let sending: Void = withThrowingTaskGroup(of: Void.self) { group in
+            for sender in 0..<senders {
+                group.addTask {
+                    for message in 0..<messages {
+                        // Every byte of a message says who sent it and which one it is.
+                        try await client.send([UInt8](repeating: UInt8(sender * messages + message), count: length))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        var received: [UInt8] = []
+        while received.count < senders * messages * length { received += try await server.receive(maximumCount: 65536) }
+        try await sending
+        var next = [Int](repeating: 0, count: senders)
+        for start in stride(from: 0, to: received.count, by: length) {
+            let message = received[start..<(start + length)]
+            let tag = Int(message.first!)
+            #expect(message.allSatisfy { Int($0) == tag }, "a message at byte \(start) is interleaved with another")
+            #expect(tag % messages == next[tag / messages], "sender \(tag / messages) out of order")
+            next[tag / messages] += 1
+        }
+        #expect(next == [Int](repeating: messages, count: senders))
+        client.close()
+        server.close()
+    }
+
     @Test func peerHangUpMakesSendFailWithDisconnected() async throws {
         let path = Self.temporaryPath("hangup")
         let listener = try UnixSocketListener(path: path)
