@@ -58,11 +58,17 @@ public enum BertImage {
             let stored = file.entries[name] == nil && file.entries["bert." + name] != nil ? "bert." + name : name
             do {
                 let (view, storage) = try file.floatTensor(stored, shape: shape)
-                guard case .float32(let pointer) = view.storage else { continue }
                 if let storage { converted.append(storage) }
+                guard case .float32(let pointer) = view.storage else {
+                    throw ImageError(.malformedSource, "\(directory)/model.safetensors: tensor '\(stored)' did not convert to fp32")
+                }
                 tensors.append(.float32(name, shape: shape, UnsafeBufferPointer(start: pointer, count: view.elementCount)))
-            } catch {
+            } catch let error as ImageError {
+                throw error
+            } catch let error as InferenceError {
                 throw ImageError(.malformedSource, "\(directory)/model.safetensors: \(error.message)", cause: error)
+            } catch {
+                throw ImageError(.malformedSource, "\(directory)/model.safetensors: \(error)")
             }
         }
         let manifest = ImageManifest(
