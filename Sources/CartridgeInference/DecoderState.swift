@@ -74,7 +74,9 @@ final class DecoderState {
         switch w.storage {
         case .float32(let values):
             let base = UnsafeRawPointer(values)
-            for i in rows { out[i &- rows.lowerBound] = VectorMath.dotStreaming(base + i &* n &* 4, input.values, count: n) }
+            for i in rows {
+                out[i &- rows.lowerBound] = VectorMath.dot(base + i &* n &* 4, input.values, count: n, prefetch: VectorMath.prefetchDistance)
+            }
         case .q8_0(let wq, let ws, let gs):
             let groups = n / gs
             for i in rows {

@@ -22,38 +22,20 @@ enum VectorMath {
     /// of 201 / 203 / 212 / 200 tok/s (15M, 1 thread, 7 interleaved runs each).
     static let prefetchDistance = 1024
 
-    /// Σ a[i]·b[i] over fp32 for a matrix row `a` streamed from memory: `dot` plus a prefetch of
-    /// the bytes `prefetchDistance` ahead (usually the next rows).
+    /// Σ a[i]·b[i] over fp32 (a may be unaligned). With `prefetch` > 0 (a matrix row streamed
+    /// from memory: `prefetchDistance`), the bytes that far ahead of `a` are prefetched as it goes;
+    /// prefetches past the end of the mapping are harmless (a prefetch never faults). Inlined with
+    /// a constant, so the default costs nothing.
     @inline(__always)
-    static func dotStreaming(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count n: Int) -> Float {
-        let distance = prefetchDistance
+    static func dot(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count n: Int, prefetch distance: Int = 0) -> Float {
         var acc0 = SIMD16<Float>()
         var acc1 = SIMD16<Float>()
         var j = 0
         while j &+ 32 <= n {
-            cartridge_prefetch(a + (j &* 4 &+ distance))
-            cartridge_prefetch(a + (j &* 4 &+ distance &+ 64))
-            acc0.addProduct(a.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self),
-                            b.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self))
-            acc1.addProduct(a.loadUnaligned(fromByteOffset: (j &+ 16) &* 4, as: SIMD16<Float>.self),
-                            b.loadUnaligned(fromByteOffset: (j &+ 16) &* 4, as: SIMD16<Float>.self))
-            j &+= 32
-        }
-        var sum = Self.sum(acc0 + acc1)
-        while j < n {
-            sum += a.loadUnaligned(fromByteOffset: j &* 4, as: Float.self) * b.loadUnaligned(fromByteOffset: j &* 4, as: Float.self)
-            j &+= 1
-        }
-        return sum
-    }
-
-    /// Σ a[i]·b[i] over fp32 (a may be unaligned).
-    @inline(__always)
-    static func dot(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count n: Int) -> Float {
-        var acc0 = SIMD16<Float>()
-        var acc1 = SIMD16<Float>()
-        var j = 0
-        while j &+ 32 <= n {
+            if distance > 0 {
+                cartridge_prefetch(a + (j &* 4 &+ distance))
+                cartridge_prefetch(a + (j &* 4 &+ distance &+ 64))
+            }
             acc0.addProduct(a.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self),
                             b.loadUnaligned(fromByteOffset: j &* 4, as: SIMD16<Float>.self))
             acc1.addProduct(a.loadUnaligned(fromByteOffset: (j &+ 16) &* 4, as: SIMD16<Float>.self),
@@ -81,7 +63,8 @@ enum VectorMath {
 
     /// Σ over groups of (Σ wq·xq as int32) · wScale[g] · xScale[g]: runq.c's Q8_0 dot product.
     ///
-    /// On x86-64 the AVX2 kernel (`dotQ8AVX2`) does it; elsewhere (arm64 boards) the int8 lanes are widened with shifts on 16-bit lanes (low byte: `(v << 8) >> 8`, high byte:
+    /// On x86-64 the AVX2 kernel (`dotQ8AVX2`) does it. Elsewhere (arm64 boards) the int8 lanes
+    /// are widened with shifts on 16-bit lanes (low byte: `(v << 8) >> 8`, high byte:
     /// `v >> 8`), multiplied in 16 bits (|q| ≤ 127, so a pair of products fits in Int16) and the
     /// pair sums widened the same way into 32 bits. SIMD integer conversions
     /// (`SIMD16<Int16>(truncatingIfNeeded:)`) are not used: they compile to generic runtime calls.
