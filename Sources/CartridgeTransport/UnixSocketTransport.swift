@@ -87,6 +87,12 @@ public final class UnixSocketTransport: CartridgeTransport {
         // is queued on the sender thread while `sendOrder` is held, so bytes keep the calls' order.
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<SendOutcome, Never>) in
             let queued = sendOrder.withLock { pendingSends -> Bool in
+                // `close()` closes the descriptor under this lock after setting `closed`: checked
+                // here, the descriptor cannot be closed (and its number reused) during the write.
+                if closed.load(ordering: .acquiring) {
+                    continuation.resume(returning: .stopped)
+                    return true
+                }
                 var offset = 0
                 if pendingSends == 0 {
                     while offset < bytes.count {
@@ -147,6 +153,8 @@ public final class UnixSocketTransport: CartridgeTransport {
         shutdown(descriptor, Int32(SHUT_RDWR))
         receiver.shutdown()
         sender.shutdown()
-        Glibc.close(descriptor)
+        // Under the send lock: a direct write in `send` is either finished or will see `closed`.
+        let descriptor = self.descriptor
+        sendOrder.withLock { _ in _ = Glibc.close(descriptor) }
     }
 }
