@@ -1,6 +1,5 @@
 import CartridgeImage
 import CartridgeInference
-import CartridgeSystem
 import CartridgeWire
 import Crypto
 public import Logging
@@ -15,8 +14,8 @@ public enum ServedModelLoader {
     /// are given) before anything is served.
     public static func loadImage(path: String, trustedKeysPath: String?, logger: Logger) throws(ModelError) -> any ServedModel {
         do {
-            let trusted = try trustedKeysPath.map { (keysPath: String) throws -> TrustedKeys in
-                try TrustedKeys(parsing: String(decoding: try readAll(keysPath), as: UTF8.self))
+            let trusted = try trustedKeysPath.map { (keysPath: String) throws(ImageError) -> TrustedKeys in
+                try TrustedKeys(contentsOf: keysPath)
             }
             let image = try CartridgeImage.open(path: path, trustedKeys: trusted)
             let manifest = image.manifest
@@ -70,10 +69,6 @@ public enum ServedModelLoader {
         } catch {
             throw ModelError(.internalError, "cannot load \(directory): \(error)")
         }
-    }
-
-    static func readAll(_ path: String) throws(ModelError) -> [UInt8] {
-        do { return try FileBytes.read(path) } catch { throw ModelError(.internalError, "\(error)") }
     }
 
     /// Development mode: a llama2.c checkpoint (v0 fp32 or v2 Q8_0) and its tokenizer.bin, served

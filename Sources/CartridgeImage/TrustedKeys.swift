@@ -86,21 +86,13 @@ func bytes(fromHex text: some StringProtocol) -> [UInt8]? {
     return result
 }
 
-/// Reads a whole small file (keys, tokenizer, vocabularies), refusing anything above `limit`.
+/// Reads a whole small file (keys, tokenizer, vocabularies), refusing anything above `limit`:
+/// `FileBytes.read` with the image module's error codes.
 func readSmallFile(_ path: String, limit: Int, what: String) throws(ImageError) -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { throw ImageError(.fileUnreadable, "cannot open \(what) '\(path)'", cause: SystemCallError.current("open")) }
-    defer { close(fd) }
-    var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            throw ImageError(.fileUnreadable, "cannot read \(what) '\(path)'", cause: SystemCallError.current("read"))
-        }
-        if count == 0 { return result }
-        result += chunk[0..<count]
-        guard result.count <= limit else { throw ImageError(.invalidInput, "\(what) '\(path)' is larger than \(limit) bytes") }
+    do {
+        return try FileBytes.read(path, limit: limit)
+    } catch {
+        if error.errno == EFBIG { throw ImageError(.invalidInput, "\(what) '\(path)' is larger than \(limit) bytes", cause: error) }
+        throw ImageError(.fileUnreadable, "cannot read \(what) '\(path)'", cause: error)
     }
 }

@@ -6,7 +6,7 @@ import Glibc
 public enum FileBytes {
     /// The file's bytes; refuses files larger than `limit`.
     public static func read(_ path: String, limit: Int = 64 << 20) throws(SystemCallError) -> [UInt8] {
-        guard let file = fopen(path, "rb") else { throw .current("fopen \(path)") }
+        guard let file = fopen(path, "rbe") else { throw .current("fopen \(path)") }  // e: O_CLOEXEC
         defer { fclose(file) }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
