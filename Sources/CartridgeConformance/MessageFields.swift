@@ -13,7 +13,7 @@ enum MessageFields {
                 fields["capabilities"] = "\(reply.capabilities.rawValue)"
                 fields["maximum_in_flight"] = "\(reply.maximumRequestsInFlight)"
                 fields["device_name"] = reply.deviceName
-                fields["image_digest"] = hex(reply.imageDigest)
+                fields["image_digest"] = lowercaseHex(reply.imageDigest)
             case .modelCard:
                 let card = try ModelCard(payload: frame.payload)
                 fields["name"] = card.name
@@ -24,7 +24,7 @@ enum MessageFields {
                 fields["context_length"] = "\(card.contextLength)"
                 fields["vocabulary_size"] = "\(card.vocabularySize)"
                 fields["tokenizer"] = card.tokenizer
-                fields["image_digest"] = hex(card.imageDigest)
+                fields["image_digest"] = lowercaseHex(card.imageDigest)
                 fields["licence"] = card.licence
                 fields["publisher"] = card.publisher
                 fields["embedding_dimension"] = "\(card.embeddingDimension)"
@@ -60,7 +60,7 @@ enum MessageFields {
                 fields["max_power_ma"] = "\(status.maxPowerMilliamps)"
                 fields["offered_count"] = "\(status.offeredObjects.count)"
             case .pong:
-                fields["data"] = "hex:" + hex(frame.payload)
+                fields["data"] = "hex:" + lowercaseHex(frame.payload)
             case .done:
                 let summary = try GenerationSummary(payload: frame.payload)
                 fields["stop_reason"] = summary.stopReason.name
@@ -96,13 +96,6 @@ enum MessageFields {
         let short = text.count > 40 ? String(text.prefix(37)) + "..." : text
         return short.contains(" ") || short.isEmpty ? "\"\(short)\"" : short
     }
-}
-
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { byte in
-        let digits = String(byte, radix: 16)
-        return digits.count == 1 ? "0" + digits : digits
-    }.joined()
 }
 
 func bytes(fromHex text: String) -> [UInt8]? {

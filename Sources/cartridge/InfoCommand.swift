@@ -17,7 +17,7 @@ struct InfoCommand: AsyncParsableCommand {
             ("context", "\(card.contextLength) tokens"), ("vocabulary", "\(card.vocabularySize)"),
             ("tokenizer", card.tokenizer),
             ("embedding", card.embeddingDimension > 0 ? "\(card.embeddingDimension) dimensions" : "none"),
-            ("licence", card.licence), ("publisher", card.publisher), ("digest", hex(card.imageDigest)),
+            ("licence", card.licence), ("publisher", card.publisher), ("digest", lowercaseHex(card.imageDigest)),
             ("device", "\(hello.deviceName), protocol v\(hello.version), max payload \(hello.maximumPayloadLength) B"),
             ("connection", "\(cartridge.uri)"),
         ]
@@ -25,9 +25,3 @@ struct InfoCommand: AsyncParsableCommand {
     }
 }
 
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { byte in
-        let digits = String(byte, radix: 16)
-        return digits.count == 1 ? "0" + digits : digits
-    }.joined()
-}

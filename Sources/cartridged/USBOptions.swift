@@ -41,7 +41,7 @@ struct USBOptions: ParsableArguments {
 
     /// The gadget for `card`: product = model name, serial = the first 6 bytes of the image digest in hex.
     func makeListener(card: ModelCard, maxPowerMilliamps: Int, logger: Logger) throws -> FunctionFSListener {
-        let digest = card.imageDigest.prefix(6).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        let digest = lowercaseHex(card.imageDigest.prefix(6))
         let configuration = GadgetConfiguration(
             productID: try productID(), product: card.name.isEmpty ? "Cartridge" : String(card.name.prefix(126)),
             serialNumber: digest.isEmpty ? "000000000000" : digest, maxPowerMilliamps: maxPowerMilliamps, controller: udc,

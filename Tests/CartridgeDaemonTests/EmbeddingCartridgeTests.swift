@@ -32,7 +32,7 @@ struct EmbeddingCartridgeTests {
         let cartridge = try await daemon.connect()
         #expect(cartridge.hello.capabilities.contains(.embed))
         #expect(!cartridge.hello.capabilities.contains(.generate))
-        #expect(cartridge.hello.imageDigest.map { String($0, radix: 16).leftPadded(to: 2) }.joined() == digest)
+        #expect(lowercaseHex(cartridge.hello.imageDigest) == digest)
         let card = try await cartridge.info()
         #expect(card.family == "bert")
         #expect(card.name == "tiny-bert")
@@ -88,8 +88,4 @@ struct EmbeddingCartridgeTests {
             #expect(failure.description.contains("digest"), "\(failure)")
         }
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
