@@ -121,7 +121,8 @@ public struct DeviceSession: Sendable {
                 return error(.unknownType, "frame type \(frame.type) is not a request", requestID: id)
             }
         } catch {
-            return self.error(.malformedPayload, "\(frame.type.name): \(error.message)", requestID: id)
+            let code: ErrorCode = error.code == .outOfRange ? .invalidArgument : .malformedPayload
+            return self.error(code, "\(frame.type.name): \(error.message)", requestID: id)
         }
         inFlight.insert(id)
         return .start(requestID: id, request)
