@@ -12,6 +12,10 @@ public final class CartridgeServer: Service {
     private let listeners: [any CartridgeListener]
     private let context: ServerContext
     private let connections = Mutex<[ObjectIdentifier: ConnectionHandler]>([:])
+    private let stopping = Atomic<Bool>(false)
+
+    /// Connections open now (for tests and diagnostics).
+    public var connectionCount: Int { connections.withLock { $0.count } }
 
     public init(
         model: any ServedModel, listeners: [any CartridgeListener], power: PowerController,
@@ -21,6 +25,7 @@ public final class CartridgeServer: Service {
         self.context = ServerContext(
             model: model, inference: DedicatedThread(name: "inference"), power: power,
             generationSlots: GenerationSlots(capacity: configuration.maximumConcurrentGenerations),
+            embedSlots: GenerationSlots(capacity: configuration.maximumConcurrentEmbeds),
             configuration: configuration, logger: logger)
     }
 
@@ -30,10 +35,12 @@ public final class CartridgeServer: Service {
             for listener in listeners {
                 group.addTask { await self.acceptConnections(from: listener) }
             }
+            group.addTask { await self.sweepConnections() }
             group.addTask {
                 // Wait for SIGTERM/SIGINT (or cancellation), then stop accepting, end every stream
                 // with DONE(shutdown), and close connections whose hosts do not let go in time.
                 try? await gracefulShutdown()
+                self.stopping.store(true, ordering: .relaxed)
                 logger.info("shutting down")
                 for listener in self.listeners { listener.close() }
                 for handler in self.connections.withLock({ Array($0.values) }) { handler.beginShutdown() }
@@ -63,14 +70,42 @@ public final class CartridgeServer: Service {
                     continue
                 }
                 guard let transport else { break }
+                let limit = context.configuration.maximumConnections
                 let handler = ConnectionHandler(transport: transport, context: context)
                 let key = ObjectIdentifier(handler)
-                connections.withLock { $0[key] = handler }
+                let admitted = connections.withLock { connections -> Bool in
+                    guard connections.count < limit else { return false }
+                    connections[key] = handler
+                    return true
+                }
+                guard admitted else {
+                    logger.notice("connection refused: limit reached", metadata: ["connections.limit": "\(limit)"])
+                    group.addTask { await Self.refuse(transport, limit: limit) }
+                    continue
+                }
                 group.addTask {
                     await handler.run()
                     self.connections.withLock { _ = $0.removeValue(forKey: key) }
                 }
             }
+        }
+    }
+
+    /// A connection past the limit: one ERROR(BUSY) with id 0, then close (PROTOCOL.md 6).
+    private static func refuse(_ transport: any CartridgeTransport, limit: Int) async {
+        let refusal = ErrorReply(.busy, "the cartridge already serves \(limit) connections; try again later")
+        try? await transport.send(refusal.frame(requestID: 0).encoded())
+        transport.close()
+    }
+
+    /// Four times a second: closes connections that have not completed HELLO in time, and ends
+    /// the streams of hosts that stopped reading (their generation slots are given back).
+    private func sweepConnections() async {
+        let clock = ContinuousClock()
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            let now = clock.now
+            for handler in connections.withLock({ Array($0.values) }) { handler.sweep(now: now) }
         }
     }
 }
