@@ -16,8 +16,10 @@ final class ConnectionHandler: Sendable {
     private let shuttingDown = Atomic<Bool>(false)
     private let logger: Logger
     private let connectedAt = ContinuousClock.now
-    /// EMBED sentences per turn on the inference thread: a CANCEL or a disconnect waits for one chunk, not the batch.
+    /// EMBED work per turn on the inference thread (at most this many sentences and bytes of text,
+    /// at least one sentence): a CANCEL or a disconnect waits for one chunk, not the batch.
     static let embedChunk = 8
+    static let embedChunkBytes = 2048
 
     /// A KV-cache context kept between GENERATE requests; `busy` while a request uses it.
     private struct SessionSlot {
@@ -186,7 +188,7 @@ final class ConnectionHandler: Sendable {
         try await sender.send(frame.encoded())
     }
 
-    /// Runs an EMBED in chunks of `embedChunk` sentences, checking for CANCEL (or a disconnect)
+    /// Runs an EMBED in chunks (`embedChunk`, `embedChunkBytes`), checking for CANCEL (or a disconnect)
     /// between them; a stopped EMBED ends with DONE(cancelled) instead of EMBEDDINGS.
     private func serveEmbedding(_ embed: EmbedRequest, id: UInt32, control: RequestControl) async throws {
         try require(.embed, "EMBED")
@@ -202,13 +204,22 @@ final class ConnectionHandler: Sendable {
         let model = context.model
         var vectors: [[Float]] = []
         vectors.reserveCapacity(sentences.count)
-        for start in stride(from: 0, to: sentences.count, by: Self.embedChunk) {
+        var start = 0
+        while start < sentences.count {
             if let reason = control.stopReason {
                 try await reply(GenerationSummary.ended(reason).frame(requestID: id), finalOf: control)
                 return
             }
-            let chunk = Array(sentences[start..<min(start + Self.embedChunk, sentences.count)])
+            // Up to `embedChunk` sentences and `embedChunkBytes` of text (at least one sentence).
+            var end = start + 1
+            var bytes = sentences[start].utf8.count
+            while end < sentences.count, end - start < Self.embedChunk, bytes + sentences[end].utf8.count <= Self.embedChunkBytes {
+                bytes += sentences[end].utf8.count
+                end += 1
+            }
+            let chunk = Array(sentences[start..<end])
             vectors += try await context.infer { () throws(ModelError) in try model.embed(chunk) }
+            start = end
         }
         try await reply(EmbeddingsReply(vectors: vectors).frame(requestID: id), finalOf: control)
     }
