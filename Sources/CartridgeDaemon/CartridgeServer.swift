@@ -13,6 +13,11 @@ public final class CartridgeServer: Service {
     private let context: ServerContext
     private let connections = Mutex<[ObjectIdentifier: ConnectionHandler]>([:])
     private let stopping = Atomic<Bool>(false)
+    /// Why the server must stop on its own (a listener that keeps failing); ends `run()` with it.
+    private let failure = Mutex<TransportError?>(nil)
+    private let fatal = AsyncStream.makeStream(of: Void.self)
+    /// Consecutive `accept` failures (100 ms apart) after which a listener is considered broken.
+    static let maximumConsecutiveAcceptFailures = 30
 
     /// Connections open now (for tests and diagnostics).
     public var connectionCount: Int { connections.withLock { $0.count } }
@@ -31,6 +36,7 @@ public final class CartridgeServer: Service {
 
     public func run() async throws {
         let logger = context.logger
+        let fatalEvents = fatal.stream
         await withDiscardingTaskGroup { group in
             for listener in listeners {
                 group.addTask { await self.acceptConnections(from: listener) }
@@ -39,7 +45,12 @@ public final class CartridgeServer: Service {
             group.addTask {
                 // Wait for SIGTERM/SIGINT (or cancellation), then stop accepting, end every stream
                 // with DONE(shutdown), and close connections whose hosts do not let go in time.
-                try? await gracefulShutdown()
+                await withTaskGroup(of: Void.self) { waiting in
+                    waiting.addTask { try? await gracefulShutdown() }
+                    waiting.addTask { for await _ in fatalEvents { break } }
+                    await waiting.next()
+                    waiting.cancelAll()
+                }
                 self.stopping.store(true, ordering: .relaxed)
                 logger.info("shutting down")
                 for listener in self.listeners { listener.close() }
@@ -53,19 +64,30 @@ public final class CartridgeServer: Service {
             }
         }
         context.inference.shutdown()
+        if let failure = failure.withLock({ $0 }) { throw failure }
         logger.info("stopped")
     }
 
     private func acceptConnections(from listener: any CartridgeListener) async {
         let logger = context.logger
         logger.info("listening", metadata: ["endpoint": "\(listener.endpointDescription)"])
+        var consecutiveFailures = 0
         await withDiscardingTaskGroup { group in
             while true {
                 let transport: (any CartridgeTransport)?
                 do {
                     transport = try await listener.accept()
+                    consecutiveFailures = 0
                 } catch {
-                    logger.error("accept failed", metadata: ["endpoint": "\(listener.endpointDescription)", "error": "\(error)"])
+                    consecutiveFailures += 1
+                    logger.info("accept failed", metadata: ["endpoint": "\(listener.endpointDescription)", "error": "\(error)"])
+                    if consecutiveFailures >= Self.maximumConsecutiveAcceptFailures {
+                        // A broken listener ends the service with an error instead of logging for ever.
+                        let broken = error as? TransportError ?? TransportError(.io, "\(error)")
+                        failure.withLock { if $0 == nil { $0 = broken } }
+                        fatal.continuation.yield()
+                        break
+                    }
                     try? await Task.sleep(for: .milliseconds(100))
                     continue
                 }
