@@ -58,6 +58,7 @@ enum MessageFields {
                 fields["tokens_per_second_cap"] = "\(status.tokensPerSecondCap)"
                 fields["estimated_draw_mw"] = "\(status.estimatedDrawMilliwatts)"
                 fields["max_power_ma"] = "\(status.maxPowerMilliamps)"
+                fields["request_data_object"] = "\(status.requestDataObject)"
                 fields["offered_count"] = "\(status.offeredObjects.count)"
             case .pong:
                 fields["data"] = "hex:" + lowercaseHex(frame.payload)
