@@ -152,8 +152,7 @@ let package = Package(
         .target(
             name: "CartridgeTestSupport",
             dependencies: [
-                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem", "CartridgeGGML",
-                "CartridgeGGUF",
+                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem",
             ],
             swiftSettings: strictSettings
         ),
@@ -168,7 +167,7 @@ let package = Package(
         .testTarget(name: "CartridgeTransportTests", dependencies: ["CartridgeTransport", "CartridgeSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "CartridgeDaemonTests",
-            dependencies: ["CartridgeDaemon", "CartridgeClient", "CartridgeTestSupport"],
+            dependencies: ["CartridgeDaemon", "CartridgeClient", "CartridgeInference", "CartridgeTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost", "CartridgeSystem"], swiftSettings: strictSettings),

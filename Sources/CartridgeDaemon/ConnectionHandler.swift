@@ -284,7 +284,10 @@ final class ConnectionHandler: Sendable {
         defer { slot.release() }
         control.onStop { [weak control] in if control?.stopReason == .stalled { slot.release() } }
         let generation = try claimContext(session: request.session)
-        defer { releaseContext(session: request.session) }
+        // Released before the final frame (the host may reuse the session as soon as it sees DONE),
+        // or on the way out if the generation fails; never twice (a new request may hold it by then).
+        var sessionReleased = false
+        defer { if !sessionReleased { releaseContext(session: request.session) } }
 
         let accounting = try await context.infer { () throws(ModelError) in try generation.start(request) }
         for echoed in accounting.echoed {
@@ -335,6 +338,9 @@ final class ConnectionHandler: Sendable {
             totalMicroseconds: started.duration(to: clock.now).microseconds,
             tokensPerSecond: generated > 1 && decodeSeconds > 0 ? Float(Double(generated - 1) / decodeSeconds) : 0,
             trailingText: trailingText)
+        slot.release()
+        releaseContext(session: request.session)
+        sessionReleased = true
         try await reply(summary.frame(requestID: id), finalOf: control)
         logger.debug(
             "generation done",
