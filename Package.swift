@@ -173,7 +173,7 @@ let package = Package(
         .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost", "CartridgeSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "CartridgeConformanceTests",
-            dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeSystem", "CartridgeTestSupport"],
+            dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeInference", "CartridgeSystem", "CartridgeTestSupport", "CartridgeWire"],
             swiftSettings: strictSettings
         ),
     ]

@@ -39,6 +39,13 @@ enum MessageFields {
                 fields["index"] = "\(token.index)"
                 fields["token_id"] = "\(token.tokenID)"
                 fields["text"] = token.text
+                fields["top_count"] = "\(token.logprobs?.top.count ?? 0)"
+            case .promptToken:
+                let token = try PromptToken(payload: frame.payload)
+                fields["index"] = "\(token.index)"
+                fields["token_id"] = "\(token.tokenID)"
+                fields["text"] = token.text
+                fields["top_count"] = "\(token.logprobs?.top.count ?? 0)"
             case .embeddings:
                 let reply = try EmbeddingsReply(payload: frame.payload)
                 fields["dimension"] = "\(reply.dimension)"
