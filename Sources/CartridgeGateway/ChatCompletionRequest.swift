@@ -38,7 +38,8 @@ struct ChatCompletionRequest: Sendable {
             messages.append(try ChatCompletionRequest.message(element, param: "messages[\(index)]"))
         }
         let completionTokens = try fields.integer("max_completion_tokens", in: 1...1_048_576)
-        maximumTokens = try (completionTokens ?? fields.integer("max_tokens", in: 1...1_048_576)).map { UInt32($0) }
+        let legacyTokens = try fields.integer("max_tokens", in: 1...1_048_576)
+        maximumTokens = (completionTokens ?? legacyTokens).map { UInt32($0) }
         temperature = Float(try fields.number("temperature", in: 0...2) ?? 1)
         topP = Float(try fields.number("top_p", in: 0...1) ?? 1)
         stopSequences = try fields.stopSequences()

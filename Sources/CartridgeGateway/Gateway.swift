@@ -1,8 +1,9 @@
 import CartridgeClient
-public import Hummingbird
+import Hummingbird
 public import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The host gateway: an OpenAI-compatible HTTP API (Hummingbird 2) over a pool of cartridges.
 ///

@@ -1,4 +1,5 @@
 import CartridgeClient
+import CartridgeWire
 import Hummingbird
 
 /// /v1/embeddings: EMBED on a leased cartridge.

@@ -1,5 +1,6 @@
 import CartridgeClient
 import CartridgeWire
+import HTTPTypes
 import Hummingbird
 import NIOCore
 

@@ -2,6 +2,7 @@ import CartridgeClient
 import CartridgeUSBHost
 import CartridgeWire
 import Logging
+import Synchronization
 
 /// Keeps the pool filled: connects to each configured cartridge (and reconnects when it comes
 /// back), follows USB hotplug (a stick plugged in joins, an unplugged one leaves), checks each
@@ -14,6 +15,7 @@ struct PoolSupervisor: Sendable {
     let logger: Logger
     var healthInterval: Duration = .milliseconds(500)
     var reconnectDelay: Duration = .milliseconds(250)
+    var usbScanInterval: Duration = .milliseconds(500)
 
     /// Runs until cancelled.
     func run() async {
@@ -103,30 +105,34 @@ struct PoolSupervisor: Sendable {
         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
 
-    /// USB cartridges: each arrival is served until it leaves (its connection breaks).
+    /// USB cartridges: a scan of the bus every `usbScanInterval` finds cartridges plugged in (it
+    /// works without udevd, unlike libusb hotplug arrivals); each is served until it leaves (its
+    /// connection breaks, or a hotplug departure event removes it).
     private func followHotplug() async {
-        let events: any AsyncSequence<USBHotplugEvent, Never>
-        do {
-            events = try LibUSBContext().hotplugEvents()
-        } catch {
-            logger.info("USB discovery is off", metadata: ["reason": "\(error)"])
-            return
-        }
+        let context = LibUSBContext()
+        let active = ServedSerials()
         await withDiscardingTaskGroup { group in
-            for await event in events {
-                let device = event.device
-                guard let serial = device.serialNumber else {
-                    if event.isArrival {
-                        logger.info("cartridge without a readable serial ignored", metadata: ["usb.device": "\(device)"])
+            // Departures at once from hotplug events (where udevd runs); the health check
+            // notices them within `healthInterval` anyway.
+            if let events = try? context.hotplugEvents() {
+                group.addTask {
+                    for await event in events where !event.isArrival {
+                        guard let serial = event.device.serialNumber else { continue }
+                        for id in pool.members(from: CartridgeURI.usb(serial: serial).description) { pool.remove(id, reason: "unplugged") }
                     }
-                    continue
                 }
-                let uri = CartridgeURI.usb(serial: serial)
-                if event.isArrival {
-                    group.addTask { await serveArrival(uri) }
-                } else {
-                    for id in pool.members(from: uri.description) { pool.remove(id, reason: "unplugged") }
+            }
+            while !Task.isCancelled {
+                let found = (try? await context.cartridges()) ?? []
+                for device in found where device.problem == nil {
+                    guard let serial = device.serialNumber, active.insert(serial) else { continue }
+                    let uri = CartridgeURI.usb(serial: serial)
+                    group.addTask {
+                        await serveArrival(uri)
+                        active.remove(serial)
+                    }
                 }
+                try? await Task.sleep(for: usbScanInterval)
             }
         }
     }
@@ -143,4 +149,13 @@ struct PoolSupervisor: Sendable {
             }
         }
     }
+}
+
+/// USB serials being served (or being opened), so a scan does not open a cartridge twice.
+private final class ServedSerials: Sendable {
+    private let serials = Mutex<Set<String>>([])
+
+    /// False if `serial` is already there.
+    func insert(_ serial: String) -> Bool { serials.withLock { $0.insert(serial).inserted } }
+    func remove(_ serial: String) { _ = serials.withLock { $0.remove(serial) } }
 }

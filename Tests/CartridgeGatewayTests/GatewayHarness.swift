@@ -1,17 +1,18 @@
-import AsyncHTTPClient
 import CartridgeClient
 import CartridgeGateway
 import CartridgeTestSupport
 import Foundation
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// A gateway running in this process on a free loopback port, over the given cartridges, and an
-/// HTTP client for it. `run` waits until `expectedCartridges` have joined the pool.
+/// HTTP client for it (SwiftNIO's HTTP/1 codec, one connection per request). `run` waits until
+/// `expectedCartridges` have joined the pool.
 struct GatewayHarness {
     let port: Int
-    let client: HTTPClient
     var base: String { "http://127.0.0.1:\(port)" }
 
     static let quietLogger = Logger(label: "gateway-test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -32,16 +33,13 @@ struct GatewayHarness {
             }
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw DaemonFailure("the gateway did not start") }
-            let client = HTTPClient(eventLoopGroupProvider: .singleton)
-            let harness = GatewayHarness(port: port, client: client)
+            let harness = GatewayHarness(port: port)
             do {
                 try await harness.waitForCartridges(expectedCartridges)
                 let value = try await body(harness)
-                try await client.shutdown()
                 group.cancelAll()
                 return value
             } catch {
-                try? await client.shutdown()
                 group.cancelAll()
                 throw error
             }
@@ -80,36 +78,77 @@ struct GatewayHarness {
         return try await send("POST", path, body: Array(data), headers: headers + [("Content-Type", "application/json")])
     }
 
-    func send(_ method: String, _ path: String, body: [UInt8]?, headers: [(String, String)] = [], timeout: Duration = .seconds(60)) async throws -> Reply {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = .init(rawValue: method)
-        for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await client.execute(request, timeout: .seconds(timeout.components.seconds))
-        let collected = try await response.body.collect(upTo: 64 << 20)
-        return Reply(
-            status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
-            body: Array(collected.readableBytesView))
+    func send(_ method: String, _ path: String, body: [UInt8]?, headers: [(String, String)] = []) async throws -> Reply {
+        var reply = Reply(status: 0, headers: [], body: [])
+        try await exchange(method, path, body: body, headers: headers) { part in
+            switch part {
+            case .head(let head):
+                reply.status = Int(head.status.code)
+                reply.headers = head.headers.map { ($0.name, $0.value) }
+            case .body(let buffer):
+                reply.body.append(contentsOf: buffer.readableBytesView)
+            case .end:
+                break
+            }
+            return true
+        }
+        return reply
     }
 
-    /// A streamed POST: the SSE `data:` payloads as they arrive, handed to `onEvent` (return false to stop reading).
-    func stream(_ path: String, json: [String: any Sendable], onEvent: (String) async throws -> Bool) async throws -> Int {
-        var request = HTTPClientRequest(url: base + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: Array(try JSONSerialization.data(withJSONObject: json))))
-        let response = try await client.execute(request, timeout: .seconds(60))
-        var pending = ""
-        for try await buffer in response.body {
-            pending += String(decoding: buffer.readableBytesView, as: UTF8.self)
-            while let range = pending.range(of: "\n\n") {
-                let event = String(pending[..<range.lowerBound])
-                pending = String(pending[range.upperBound...])
-                guard event.hasPrefix("data: ") else { continue }
-                if try await !onEvent(String(event.dropFirst(6))) { return Int(response.status.code) }
+    /// One request on its own connection; `onPart` sees the response as it arrives and returns
+    /// false to stop reading, which closes the connection (the client goes away).
+    func exchange(
+        _ method: String, _ path: String, body: [UInt8]?, headers: [(String, String)],
+        onPart: (HTTPClientResponsePart) async throws -> Bool
+    ) async throws {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        try await channel.executeThenClose { inbound, outbound in
+            var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
+            head.headers.add(name: "Host", value: "127.0.0.1:\(port)")
+            head.headers.add(name: "Connection", value: "close")
+            for (name, value) in headers { head.headers.add(name: name, value: value) }
+            if let body { head.headers.add(name: "Content-Length", value: "\(body.count)") }
+            try await outbound.write(.head(head))
+            if let body { try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: body)))) }
+            try await outbound.write(.end(nil))
+            for try await part in inbound {
+                if try await !onPart(part) { return }
+                if case .end = part { return }
             }
         }
-        return Int(response.status.code)
+    }
+
+    /// A streamed POST: the SSE `data:` payloads as they arrive, handed to `onEvent` (return
+    /// false to stop reading and hang up). Returns the HTTP status.
+    func stream(_ path: String, json: [String: any Sendable], onEvent: (String) async throws -> Bool) async throws -> Int {
+        let body = Array(try JSONSerialization.data(withJSONObject: json))
+        var status = 0
+        var pending = ""
+        try await exchange("POST", path, body: body, headers: [("Content-Type", "application/json")]) { part in
+            switch part {
+            case .head(let head):
+                status = Int(head.status.code)
+                return true
+            case .body(let buffer):
+                pending += String(decoding: buffer.readableBytesView, as: UTF8.self)
+                while let range = pending.range(of: "\n\n") {
+                    let event = String(pending[..<range.lowerBound])
+                    pending = String(pending[range.upperBound...])
+                    guard event.hasPrefix("data: ") else { continue }
+                    if try await !onEvent(String(event.dropFirst(6))) { return false }
+                }
+                return true
+            case .end:
+                return false
+            }
+        }
+        return status
     }
 
     /// The value of a Prometheus sample line `name{labels} value` whose labels contain `labelText`.
