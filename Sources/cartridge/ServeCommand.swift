@@ -72,8 +72,9 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "cartridge.gateway")
         var configuration = GatewayConfiguration()
         (configuration.host, configuration.port) = try listenAddress()
-        configuration.cartridges = try connect.map { text in
-            do { return try CartridgeURI(parsing: text) } catch { throw ValidationError(error.message) }
+        configuration.cartridges = []
+        for text in connect {
+            do { configuration.cartridges.append(try CartridgeURI(parsing: text)) } catch { throw ValidationError(error.message) }
         }
         configuration.usbDiscovery = !noUSB
         configuration.corsOrigins = corsOrigin
@@ -90,8 +91,8 @@ struct ServeCommand: AsyncParsableCommand {
         let host = configuration.host
         let gateway = Gateway(configuration: configuration, logger: logger) { port in
             // One line on stdout, for scripts that start the gateway on port 0.
-            print("listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
-            fflush(stdout)
+            let line = "listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port)\n"
+            _ = line.utf8CString.withUnsafeBufferPointer { write(STDOUT_FILENO, $0.baseAddress, $0.count - 1) }
         }
         try await gateway.runService()
     }

@@ -154,7 +154,7 @@ struct GatewayHTTPTests {
             expectError(try await gateway.post("/v1/completions", json: ["model": generatorModel, "prompt": "x", "n": 3]), status: 400, code: "invalid_request", param: "n")
             expectError(try await gateway.post("/v1/completions", json: ["model": "no-such-model", "prompt": "x"]), status: 404, code: "model_not_found", param: "model")
             expectError(try await gateway.post("/v1/embeddings", json: ["model": generatorModel, "input": "x"]), status: 400, code: "invalid_request", param: "model")
-            expectError(try await gateway.post("/v1/embeddings", json: ["model": embedderModel, "input": []]), status: 400, code: "invalid_request", param: "input")
+            expectError(try await gateway.post("/v1/embeddings", json: ["model": embedderModel, "input": [String]()]), status: 400, code: "invalid_request", param: "input")
             expectError(try await gateway.post("/v1/embeddings", json: ["model": embedderModel, "input": "x", "encoding_format": "hex"]), status: 400, code: "invalid_request", param: "encoding_format")
             expectError(try await gateway.post("/v1/chat/completions", json: ["model": generatorModel, "messages": [["role": "wizard", "content": "hi"]]]), status: 400, code: "invalid_request", param: "messages[0].role")
             expectError(try await gateway.post("/v1/chat/completions", json: ["model": generatorModel, "messages": [["role": "user", "content": "hi"]]]), status: 501, code: "not_implemented")

@@ -154,7 +154,7 @@ struct GatewayHarness {
     /// The value of a Prometheus sample line `name{labels} value` whose labels contain `labelText`.
     func metric(_ name: String, containing labelText: String = "") async throws -> Double? {
         let text = try await get("/metrics").text
-        for line in text.split(separator: "\n") where line.hasPrefix(name) && line.contains(labelText) {
+        for line in text.split(separator: "\n") where line.hasPrefix(name) && (labelText.isEmpty || line.contains(labelText)) {
             if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { return value }
         }
         return nil

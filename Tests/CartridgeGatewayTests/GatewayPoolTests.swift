@@ -159,7 +159,8 @@ struct GatewayPoolTests {
             #expect(refused.error?["code"] as? String == "queue_full")
             #expect(refused.error?["type"] as? String == "rate_limit_error")
             #expect(try await holder == 200)
-            #expect(try await queued.status == 200)
+            let queuedReply = try await queued
+            #expect(queuedReply.status == 200, "\(queuedReply.text)")
             #expect(try await gateway.metric("cartridge_gateway_queue_rejections_total") == 1)
         }
         _ = await daemon.stop()

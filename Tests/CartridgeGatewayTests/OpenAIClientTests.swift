@@ -1,4 +1,6 @@
+import CartridgeClient
 import CartridgeTestSupport
+import CartridgeWire
 import Foundation
 import Testing
 
