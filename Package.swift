@@ -52,14 +52,23 @@ let package = Package(
         // MARK: Pure cores (no Foundation, no I/O)
         .target(name: "CartridgeWire", swiftSettings: strictSettings),
         .target(name: "CartridgePower", swiftSettings: strictSettings),
-        .target(name: "CartridgeInference", dependencies: ["CPrefetch"], swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
+        .target(name: "CartridgeGGML", swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
+        .target(name: "CartridgeGGUF", dependencies: ["CartridgeGGML"], swiftSettings: strictSettings),
+        .target(name: "CartridgeTokenizers", swiftSettings: strictSettings + optimizedInDebug),
+        .target(name: "CartridgeTemplate", swiftSettings: strictSettings),
+        .target(
+            name: "CartridgeInference", dependencies: ["CPrefetch", "CartridgeGGML", "CartridgeGGUF", "CartridgeTokenizers"],
+            swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
 
         // MARK: I/O adapters
         .target(name: "CartridgeSystem", swiftSettings: strictSettings),
         .target(name: "CartridgeTransport", dependencies: ["CartridgeSystem"], swiftSettings: strictSettings),
         .target(
             name: "CartridgeImage",
-            dependencies: ["CartridgeInference", "CartridgeSystem", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "CartridgeInference", "CartridgeGGML", "CartridgeGGUF", "CartridgeTemplate", "CartridgeSystem",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -84,7 +93,7 @@ let package = Package(
             name: "CartridgeDaemon",
             dependencies: [
                 "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage", "CartridgeSystem",
-                "CartridgePower", "CartridgePowerSources",
+                "CartridgePower", "CartridgePowerSources", "CartridgeTemplate", "CartridgeGGML", "CartridgeTokenizers",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -170,6 +179,10 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire", "CartridgeSystem"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeGGMLTests", dependencies: ["CartridgeGGML"], exclude: ["Fixtures"], swiftSettings: strictSettings + kernelSettings),
+        .testTarget(name: "CartridgeGGUFTests", dependencies: ["CartridgeGGUF", "CartridgeGGML"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeTokenizersTests", dependencies: ["CartridgeTokenizers"], exclude: ["Fixtures"], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeTemplateTests", dependencies: ["CartridgeTemplate"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgePowerTests", dependencies: ["CartridgePower", "CartridgePowerSources"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeInferenceTests", dependencies: ["CartridgeInference", "CartridgeTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeImageTests", dependencies: ["CartridgeImage", "CartridgeTestSupport"], swiftSettings: strictSettings),

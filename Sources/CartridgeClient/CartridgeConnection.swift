@@ -266,4 +266,11 @@ public final class CartridgeConnection: Sendable {
         let (_, frames) = try await open(request, single: false)
         return GenerationStream(frames: frames)
     }
+
+    /// Starts a chat answer: the cartridge renders `request.messages` with its model's chat template
+    /// and streams the answer like `generate` (end-of-turn tokens end it and are not sent).
+    public func chat(_ request: ChatRequest) async throws(CartridgeClientError) -> GenerationStream {
+        let (_, frames) = try await open(request, single: false)
+        return GenerationStream(frames: frames)
+    }
 }

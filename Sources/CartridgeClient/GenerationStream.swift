@@ -1,6 +1,6 @@
 public import CartridgeWire
 
-/// The events of one GENERATE request. Ending the iteration early (break, task cancellation)
+/// The events of one GENERATE or CHAT request. Ending the iteration early (break, task cancellation)
 /// cancels the generation on the cartridge.
 public struct GenerationStream: AsyncSequence, Sendable {
     public typealias Element = GenerationEvent
@@ -13,6 +13,9 @@ public struct GenerationStream: AsyncSequence, Sendable {
             guard let frame = try await frames.next() else { return nil }
             if frame.type == .token {
                 return .token(try CartridgeConnection.decode(frame, expecting: .token, as: GeneratedToken.self))
+            }
+            if frame.type == .promptToken {
+                return .promptToken(try CartridgeConnection.decode(frame, expecting: .promptToken, as: PromptToken.self))
             }
             return .done(try CartridgeConnection.decode(frame, expecting: .done, as: GenerationSummary.self))
         }
@@ -31,6 +34,8 @@ public struct GenerationStream: AsyncSequence, Sendable {
                 tokens.append(token.tokenID)
             case .done(let summary):
                 return (text + summary.trailingText, tokens, summary)
+            case .promptToken:
+                continue
             }
         }
         throw CartridgeClientError(.protocolViolation, "the generation stream ended without DONE")

@@ -142,7 +142,14 @@ final class ConnectionHandler: Sendable {
                 try await servePower(id: id, subscribe: subscribe, control: control)
             case .generate(let generate):
                 try require(.generate, "GENERATE")
-                try await serveGeneration(generate, id: id, control: control)
+                try await serveGeneration(GenerationSpec(generate), id: id, control: control)
+            case .chat(let chat):
+                try require(.chat, "CHAT")
+                guard !chat.messages.isEmpty else { throw ErrorReply(.invalidArgument, "CHAT needs at least one message") }
+                let model = context.model
+                let messages = chat.messages
+                let tokens = try await context.infer { () throws(ModelError) in try model.chatPrompt(messages) }
+                try await serveGeneration(GenerationSpec(chat, promptTokens: tokens), id: id, control: control)
             }
         } catch let error as ErrorReply {
             try? await reply(error.frame(requestID: id))
@@ -191,10 +198,13 @@ final class ConnectionHandler: Sendable {
         try await reply(summary.frame(requestID: id))
     }
 
-    private func serveGeneration(_ request: GenerateRequest, id: UInt32, control: RequestControl) async throws {
+    private func serveGeneration(_ request: GenerationSpec, id: UInt32, control: RequestControl) async throws {
         let clock = ContinuousClock()
         let started = clock.now
         guard request.maximumTokens > 0 else { throw ErrorReply(.invalidArgument, "maximum_tokens must be at least 1") }
+        guard request.topLogprobs <= TokenLogprobs.maximumTopCount else {
+            throw ErrorReply(.invalidArgument, "top_logprobs is \(request.topLogprobs); at most \(TokenLogprobs.maximumTopCount)")
+        }
         guard context.generationSlots.tryAcquire() else {
             throw ErrorReply(
                 .busy, "\(context.generationSlots.capacity) generations are already running on this cartridge")
@@ -203,8 +213,10 @@ final class ConnectionHandler: Sendable {
         let generation = try claimContext(session: request.session)
         defer { releaseContext(session: request.session) }
 
-        let accounting = try await context.infer { () throws(ModelError) in
-            try generation.start(prompt: request.prompt, request: request)
+        let accounting = try await context.infer { () throws(ModelError) in try generation.start(request) }
+        for echoed in accounting.echoed {
+            if control.stopReason != nil { break }
+            try await reply(echoed.frame(requestID: id))
         }
         var generated: UInt32 = 0
         var firstTokenAt: ContinuousClock.Instant?
@@ -226,13 +238,13 @@ final class ConnectionHandler: Sendable {
                 stopReason = reason
                 trailingText = text
                 break generating
-            case .token(let tokenID, let text):
+            case .token(let tokenID, let text, let logprobs):
                 if let cap = context.power.tokensPerSecondCap, firstTokenAt != nil {
                     let interval = Duration.seconds(1.0 / cap)
                     let wait = clock.now.duration(to: lastTokenAt.advanced(by: interval))
                     if wait > .zero { await control.sleep(for: wait) }
                 }
-                try await reply(GeneratedToken(index: generated, tokenID: tokenID, text: text).frame(requestID: id))
+                try await reply(GeneratedToken(index: generated, tokenID: tokenID, text: text, logprobs: logprobs).frame(requestID: id))
                 generated += 1
                 lastTokenAt = clock.now
                 if firstTokenAt == nil { firstTokenAt = lastTokenAt }

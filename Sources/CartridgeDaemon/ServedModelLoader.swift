@@ -1,5 +1,7 @@
+import CartridgeGGML
 import CartridgeImage
 import CartridgeInference
+import CartridgeTemplate
 import CartridgeWire
 import Crypto
 public import Logging
@@ -27,6 +29,11 @@ public enum ServedModelLoader {
                     "image.signer": "\(image.signer?.name ?? "unsigned")",
                 ])
             switch manifest.family {
+            case GGUFImage.family where manifest.architecture == GGUFImage.architecture:
+                let (model, description) = try GGUFImage.makeModel(from: image)
+                return try served(
+                    model, description: description, quantization: manifest.quantization, name: manifest.name,
+                    digest: image.digest.bytes, licence: manifest.license, publisher: manifest.publisher)
             case LlamaImage.family:
                 let model = try LlamaImage.makeModel(from: image)
                 return LlamaServedModel(
@@ -98,6 +105,38 @@ public enum ServedModelLoader {
         } catch {
             throw ModelError(.internalError, "cannot load \(path): \(error)")
         }
+    }
+
+    /// Development mode: a GGUF file (Llama-family architecture) served unverified, straight from
+    /// its mapping. The digest reported is the SHA-256 of the file.
+    public static func loadGGUF(path: String, logger: Logger) throws(ModelError) -> any ServedModel {
+        do {
+            let source = try GGUFImage.open(ggufPath: path)
+            let model = try source.model.makeModel(file: source.file, owner: source.mapping)
+            let name = source.model.name.isEmpty ? String(path.split(separator: "/").last ?? Substring(path)) : source.model.name
+            logger.info("serving a GGUF file (development mode, not a verified image)", metadata: ["path": "\(path)"])
+            return try served(
+                model, description: source.model, quantization: "ggml:" + source.model.tensorTypes.map { $0.name.lowercased() }.joined(separator: "+"),
+                name: name, digest: try fileDigest(path), licence: source.model.license.isEmpty ? "unknown" : source.model.license,
+                publisher: "unknown (GGUF file)")
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError(.internalError, "cannot load \(path): \(error)")
+        }
+    }
+
+    static func served(
+        _ model: LlamaModel, description: GGUFLlamaModel, quantization: String, name: String, digest: [UInt8], licence: String,
+        publisher: String
+    ) throws -> LlamaServedModel {
+        let template = try description.chatTemplate.map { try ChatTemplate(source: $0) }
+        return LlamaServedModel(
+            model: model,
+            card: LlamaServedModel.describe(
+                model, quantization: quantization, name: name, imageDigest: digest, licence: licence, publisher: publisher,
+                tokenizer: description.tokenizerDescription),
+            chatTemplate: template)
     }
 
     /// SHA-256 of a file, read in 1 MiB pieces.

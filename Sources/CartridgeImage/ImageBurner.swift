@@ -1,3 +1,4 @@
+import CartridgeGGML
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -114,6 +115,14 @@ public struct ImageBurner {
                 guard tensor.storedAs == .q8_0(groupSize: groupSize) else { throw fail("Q8_0/\(groupSize) input must be stored as q8_0/\(groupSize)") }
                 guard quants.count == count, scales.count == count / groupSize * 4 else {
                     throw fail("\(quants.count) quants and \(scales.count / 4) scales for shape \(tensor.shape) with group size \(groupSize)")
+                }
+            case .ggml(let type, let blocks):
+                guard tensor.storedAs == .ggml(type) else { throw fail("\(type.name) blocks must be stored as \(ImageTensorType.ggml(type))") }
+                guard type.isSupported, let rowBytes = type.rowByteCount(elements: rowLength) else {
+                    throw fail("\(type.name) is not a supported ggml type, or the row length \(rowLength) is not a whole number of its blocks")
+                }
+                guard blocks.count == (count / rowLength) * rowBytes else {
+                    throw fail("\(blocks.count) bytes of \(type.name) blocks for shape \(tensor.shape) (\((count / rowLength) * rowBytes) expected)")
                 }
             }
         }

@@ -1,3 +1,5 @@
+public import CartridgeGGML
+
 /// A tensor as stored in a verified image: its table entry and a read-only view of its bytes in
 /// the mapping. Aligned to the image's tensor alignment (at least 64 bytes) for SIMD loads.
 ///
@@ -13,6 +15,11 @@ public struct ImageTensor: @unchecked Sendable {
     public var float32Values: UnsafeBufferPointer<Float>? {
         guard info.type == .float32 else { return nil }
         return bytes.assumingMemoryBound(to: Float.self)
+    }
+
+    /// ggml tensors (GGUF models): the type and the blocks, rows back to back.
+    public var ggmlBlocks: (type: GGMLType, blocks: UnsafeRawBufferPointer)? {
+        info.type.ggmlType.map { ($0, bytes) }
     }
 
     /// Q8_0 tensors: one int8 per element, then one fp32 scale per group.

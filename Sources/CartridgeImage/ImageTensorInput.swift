@@ -1,3 +1,5 @@
+public import CartridgeGGML
+
 /// One tensor to burn: a name, a shape, where its values are, and how to store them.
 /// The buffers must stay valid for the duration of `ImageBurner.burn`.
 public struct ImageTensorInput {
@@ -9,6 +11,8 @@ public struct ImageTensorInput {
         /// Already quantized Q8_0 values; stored as Q8_0 with the same group size. `scales` holds
         /// one little-endian fp32 per group, at any alignment.
         case q8_0(quants: UnsafeBufferPointer<Int8>, scales: UnsafeRawBufferPointer, groupSize: Int)
+        /// ggml blocks (from a GGUF file), stored byte for byte as `ImageTensorType.ggml` of the same type.
+        case ggml(GGMLType, blocks: UnsafeRawBufferPointer)
     }
 
     public var name: String

@@ -1,3 +1,4 @@
+import CartridgeGGML
 /// The tensor-table section: a 16-byte table header, `count` fixed 80-byte entries, then the
 /// UTF-8 names they point into (docs/IMAGE.md, "Tensor table").
 enum ImageTensorTable {
@@ -100,7 +101,15 @@ enum ImageTensorTable {
                 }
                 type = .q8_0(groupSize: groupSize)
             default:
-                throw fail("tensor '\(name)': unknown element type code \(code) (known: 1 fp32, 2 fp16, 3 q8_0)")
+                let ggml = ImageTensorType(code: code, groupSize: 0)
+                guard let ggmlType = ggml.ggmlType, ggmlType.isSupported, let layout = ggmlType.layout else {
+                    throw fail(
+                        "tensor '\(name)': unknown element type code \(code) (known: 1 fp32, 2 fp16, 3 q8_0, 0x100 + ggml type for \(GGMLType.supported.map(\.name).joined(separator: ", ")))")
+                }
+                guard shape[rank - 1] % layout.blockSize == 0 else {
+                    throw fail("tensor '\(name)': row length \(shape[rank - 1]) is not a whole number of \(ggmlType.name) blocks of \(layout.blockSize)")
+                }
+                type = ggml
             }
             if !type.isQ8_0, groupSize != 0 { throw fail("tensor '\(name)': group size \(groupSize) given for \(type) (must be 0)") }
             let offset64 = reader.u64(at: base + 48)!

@@ -1,9 +1,13 @@
+public import CartridgeGGML
+
 /// How a tensor's elements are stored (docs/IMAGE.md, "Element types").
 public struct ImageTensorType: Hashable, Sendable, CustomStringConvertible {
     /// Element type codes in the tensor table.
     static let codeFloat32: UInt16 = 1
     static let codeFloat16: UInt16 = 2
     static let codeQ8_0: UInt16 = 3
+    /// 0x100 + ggml type id: ggml blocks as in a GGUF file (rows of whole blocks, back to back).
+    static let codeGGMLBase: UInt16 = 0x100
 
     let code: UInt16
     /// Q8_0 only: elements per fp32 scale; divides the innermost dimension. 0 otherwise.
@@ -19,12 +23,22 @@ public struct ImageTensorType: Hashable, Sendable, CustomStringConvertible {
 
     public var isQ8_0: Bool { code == Self.codeQ8_0 }
 
+    /// A ggml block type (GGUF models), stored byte for byte as in the GGUF data section.
+    public static func ggml(_ type: GGMLType) -> ImageTensorType {
+        ImageTensorType(code: codeGGMLBase + UInt16(truncatingIfNeeded: type.rawValue), groupSize: 0)
+    }
+
+    /// The ggml type of a `ggml(_:)` element type; nil for the others.
+    public var ggmlType: GGMLType? {
+        code >= Self.codeGGMLBase && code < Self.codeGGMLBase + 0x100 ? GGMLType(rawValue: UInt32(code - Self.codeGGMLBase)) : nil
+    }
+
     public var description: String {
         switch code {
         case Self.codeFloat32: "fp32"
         case Self.codeFloat16: "fp16"
         case Self.codeQ8_0: "q8_0/\(groupSize)"
-        default: "type\(code)"
+        default: ggmlType.map { "ggml:\($0.name)" } ?? "type\(code)"
         }
     }
 
@@ -39,7 +53,10 @@ public struct ImageTensorType: Hashable, Sendable, CustomStringConvertible {
             guard !overflow else { return nil }
             let (total, overflow2) = quants.addingReportingOverflow(scales)
             return overflow2 ? nil : total
-        default: return nil
+        default:
+            guard let type = ggmlType, let layout = type.layout, elementCount % layout.blockSize == 0 else { return nil }
+            let (bytes, overflow) = (elementCount / layout.blockSize).multipliedReportingOverflow(by: layout.bytesPerBlock)
+            return overflow ? nil : bytes
         }
     }
 

@@ -1,3 +1,4 @@
+import CartridgeGGML
 import CartridgeInference
 
 /// Lays out and writes an image exactly as given (no consistency checks: `ImageBurner` does
@@ -73,7 +74,15 @@ struct ImageWriter {
     }
 
     private static func writeData(of tensor: ImageTensorInput, to output: inout HashingOutput<some ImageSink>) throws(ImageError) {
+        if case .ggml(let type, let blocks) = tensor.source {
+            guard tensor.storedAs == .ggml(type), blocks.count == tensor.storedAs.byteCount(elementCount: tensor.shape.reduce(1, *)) else {
+                throw ImageError(.invalidInput, "tensor '\(tensor.name)': \(type.name) blocks are stored as they are, \(blocks.count) bytes for \(tensor.shape)")
+            }
+            try output.append(blocks)
+            return
+        }
         switch (tensor.source, tensor.storedAs.isQ8_0) {
+        case (.ggml, _): return
         case (.float32(let values), false):
             try output.append(UnsafeRawBufferPointer(values))
         case (.float16(let values), false):

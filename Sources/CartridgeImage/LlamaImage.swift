@@ -1,3 +1,4 @@
+import CartridgeGGML
 public import CartridgeInference
 
 /// The llama2.c adapter: burns a checkpoint + tokenizer.bin into an image, and builds a
@@ -83,6 +84,8 @@ public enum LlamaImage {
                     stored = .q8_0(groupSize: Q8Quantizer.groupSize(preferred: preferred, rowLengths: matrixRows))
                 }
                 tensors.append(ImageTensorInput(name: named.name, shape: view.shape, source: .float32(values), storedAs: stored))
+            case .ggml(let type, _):
+                throw ImageError(.invalidInput, "tensor '\(named.name)' is \(type.name): burn GGUF models with --gguf")
             case .q8_0(let quants, let scales, let groupSize):
                 if storage == .float32 {
                     throw ImageError(.invalidInput, "the checkpoint is Q8_0; it cannot be burned as fp32")
@@ -139,8 +142,10 @@ public enum LlamaImage {
                 views[info.name] = TensorView(
                     .q8_0(quants: q8.quants.baseAddress!, scales: UnsafeRawPointer(q8.scales.baseAddress!), groupSize: q8.groupSize),
                     shape: info.shape)
+            } else if let ggml = tensor.ggmlBlocks {
+                views[info.name] = TensorView(.ggml(ggml.type, blocks: ggml.blocks.baseAddress!), shape: info.shape)
             } else {
-                throw ImageError(.manifestMismatch, "tensor '\(info.name)' is \(info.type); the Llama engine reads fp32 and q8_0")
+                throw ImageError(.manifestMismatch, "tensor '\(info.name)' is \(info.type); the Llama engine reads fp32, q8_0 and ggml types")
             }
         }
         do {

@@ -1,3 +1,4 @@
+import CartridgeGGML
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,6 +16,11 @@ final class DecoderState {
     let quants: UnsafeMutablePointer<Int8>
     let scales: UnsafeMutablePointer<Float>
     private let slotLength: Int
+    /// Quantized activations for ggml matrices (GGUF models): 3 slots, as for Q8_0.
+    let activations: [QuantizedActivation]
+    /// RoPE: per rotated pair j, the inverse frequency base^(-2j / ropeDimensions); and the
+    /// cos/sin of the current position's angles.
+    let inverseFrequencies, ropeCos, ropeSin: UnsafeMutablePointer<Float>
 
     init(weights: LlamaWeights) {
         self.weights = weights
@@ -35,13 +41,25 @@ final class DecoderState {
         // calloc: large allocations are fresh zero pages, resident only once written.
         keyCache = calloc(cacheCount, 4)!.assumingMemoryBound(to: Float.self)
         valueCache = calloc(cacheCount, 4)!.assumingMemoryBound(to: Float.self)
-        slotLength = (max(c.dim, c.hiddenDim) + 63) / 64 * 64
+        let slotLength = (max(c.dim, c.hiddenDim) + 63) / 64 * 64
+        self.slotLength = slotLength
         quants = .allocate(capacity: 3 * slotLength)
         scales = .allocate(capacity: 3 * slotLength)
+        activations = (0..<3).map { _ in QuantizedActivation.allocate(capacity: slotLength) }
+        let pairs = c.ropeDimensions / 2
+        inverseFrequencies = floats(pairs)
+        ropeCos = floats(pairs)
+        ropeSin = floats(pairs)
+        for j in 0..<pairs {
+            // The llama2.c formula (1 / powf(10000, headDim / headSize)) with the base and the
+            // rotated width as parameters: identical values for llama2.c checkpoints.
+            inverseFrequencies[j] = 1 / powf(c.ropeBase, Float(2 * j) / Float(c.ropeDimensions))
+        }
     }
 
     deinit {
-        for buffer in [x, xb, xb2, hb, q, att, logits] { buffer.deallocate() }
+        for buffer in [x, xb, xb2, hb, q, att, logits, inverseFrequencies, ropeCos, ropeSin] { buffer.deallocate() }
+        for activation in activations { activation.deallocate() }
         free(keyCache)
         free(valueCache)
         quants.deallocate()
@@ -56,15 +74,19 @@ final class DecoderState {
         var values: UnsafePointer<Float>
         var quants: UnsafePointer<Int8>
         var scales: UnsafePointer<Float>
+        var activation: QuantizedActivation
     }
 
     private func prepare(_ x: UnsafePointer<Float>, for w: TensorView, slot: Int) -> Input {
         let q = quants + slot * slotLength
         let s = scales + slot * slotLength
-        if case .q8_0(_, _, let gs) = w.storage {
-            VectorMath.quantize(x, count: w.shape[1], groupSize: gs, quants: q, scales: s)
+        switch w.storage {
+        case .q8_0(_, _, let gs): VectorMath.quantize(x, count: w.shape[1], groupSize: gs, quants: q, scales: s)
+        case .ggml(let type, _) where GGMLKernels.usesQuantizedActivation(type):
+            GGMLKernels.quantize(x, count: w.shape[1], into: activations[slot])
+        default: break
         }
-        return Input(values: x, quants: q, scales: s)
+        return Input(values: x, quants: q, scales: s, activation: activations[slot])
     }
 
     /// out[i - rows.lowerBound] = row i of w · input, for i in rows.
@@ -83,6 +105,17 @@ final class DecoderState {
                 out[i &- rows.lowerBound] = VectorMath.dotQ8(
                     UnsafeRawPointer(wq) + i &* n, ws + i &* groups &* 4, input.quants, input.scales, count: n, groupSize: gs)
             }
+        case .ggml(let type, let blocks):
+            let rowBytes = type.rowByteCount(elements: n) ?? 0
+            if GGMLKernels.usesQuantizedActivation(type) {
+                for i in rows {
+                    out[i &- rows.lowerBound] = GGMLKernels.dot(type, row: blocks + i &* rowBytes, activation: input.activation, count: n)
+                }
+            } else {
+                for i in rows {
+                    out[i &- rows.lowerBound] = GGMLKernels.dot(type, row: blocks + i &* rowBytes, floats: input.values, count: n)
+                }
+            }
         }
     }
 
@@ -91,14 +124,20 @@ final class DecoderState {
         let c = config
         let dim = c.dim, kvDim = c.kvDim, hidden = c.hiddenDim, headSize = c.headSize
         let kvMul = c.heads / c.kvHeads
-        // Embedding row (dequantized if Q8_0).
-        let embeddings = weights.tokenEmbeddings
-        for j in 0..<dim { x[j] = embeddings.value(at: token * dim + j) }
+        // Embedding row (dequantized if quantized).
+        weights.tokenEmbeddings.copyRow(token, into: x)
+        // RoPE angles of this position, shared by every head and layer.
+        for j in 0..<(c.ropeDimensions / 2) {
+            let angle = Float(pos) * inverseFrequencies[j]
+            ropeCos[j] = cosf(angle)
+            ropeSin[j] = sinf(angle)
+        }
+        let epsilon = c.rmsEpsilon
 
         for (l, layer) in weights.layers.enumerated() {
             guard case .float32(let attentionNorm) = layer.attentionNorm.storage,
                   case .float32(let ffnNorm) = layer.ffnNorm.storage else { preconditionFailure("norms are fp32") }
-            VectorMath.rmsNorm(xb, x, attentionNorm, count: dim)
+            VectorMath.rmsNorm(xb, x, attentionNorm, count: dim, epsilon: epsilon)
             let layerOffset = l * c.seqLen * kvDim
             let k = keyCache + layerOffset + pos * kvDim
             let v = valueCache + layerOffset + pos * kvDim
@@ -123,22 +162,26 @@ final class DecoderState {
                 }
             }
 
-            // RoPE (llama2.c: relative positional encoding of q and k per head).
-            var i = 0
-            while i < dim {
-                let headDim = i % headSize
-                let frequency = 1 / powf(10000, Float(headDim) / Float(headSize))
-                let angle = Float(pos) * frequency
-                let fcr = cosf(angle), fci = sinf(angle)
-                let v0 = q[i], v1 = q[i + 1]
-                q[i] = v0 * fcr - v1 * fci
-                q[i + 1] = v0 * fci + v1 * fcr
-                if i < kvDim {
-                    let k0 = k[i], k1 = k[i + 1]
-                    k[i] = k0 * fcr - k1 * fci
-                    k[i + 1] = k0 * fci + k1 * fcr
+            // RoPE: adjacent pairs (2j, 2j+1) of each head's first ropeDimensions values rotate by
+            // pos * inverseFrequencies[j] (llama2.c; GGUF's llama convention).
+            let rotated = c.ropeDimensions
+            var head = 0
+            while head < dim {
+                var j = 0
+                while j < rotated {
+                    let fcr = ropeCos[j >> 1], fci = ropeSin[j >> 1]
+                    let i = head + j
+                    let v0 = q[i], v1 = q[i + 1]
+                    q[i] = v0 * fcr - v1 * fci
+                    q[i + 1] = v0 * fci + v1 * fcr
+                    if i < kvDim {
+                        let k0 = k[i], k1 = k[i + 1]
+                        k[i] = k0 * fcr - k1 * fci
+                        k[i + 1] = k0 * fci + k1 * fcr
+                    }
+                    j += 2
                 }
-                i += 2
+                head += headSize
             }
 
             // Multi-head attention, heads split across workers.
@@ -171,7 +214,7 @@ final class DecoderState {
             for j in 0..<dim { x[j] += xb2[j] }
 
             // SwiGLU feed-forward: hb = silu(w1·xb) * (w3·xb); x += w2·hb.
-            VectorMath.rmsNorm(xb, x, ffnNorm, count: dim)
+            VectorMath.rmsNorm(xb, x, ffnNorm, count: dim, epsilon: epsilon)
             let in1 = prepare(xb, for: layer.w1, slot: 0)
             let in3 = prepare(xb, for: layer.w3, slot: 1)
             let hb = self.hb, hb2 = self.hb + hidden
@@ -191,7 +234,7 @@ final class DecoderState {
 
         guard computeLogits else { return }
         guard case .float32(let finalNorm) = weights.finalNorm.storage else { preconditionFailure("norms are fp32") }
-        VectorMath.rmsNorm(x, x, finalNorm, count: dim)
+        VectorMath.rmsNorm(x, x, finalNorm, count: dim, epsilon: epsilon)
         let classifier = weights.classifier
         let inC = prepare(x, for: classifier, slot: 0)
         let logits = self.logits

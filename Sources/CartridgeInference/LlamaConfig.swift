@@ -14,11 +14,21 @@ public struct LlamaConfig: Hashable, Sendable, CustomStringConvertible {
     public var seqLen: Int
     /// The classifier reuses the token embedding table (no `output` tensor).
     public var sharedClassifier: Bool
+    /// RoPE base frequency (theta): pair j of a head rotates by pos * base^(-2j / ropeDimensions).
+    public var ropeBase: Float
+    /// Leading dimensions of each head that RoPE rotates, in adjacent pairs (GGUF's
+    /// `rope.dimension_count`); the rest pass through. Defaults to the head size.
+    public var ropeDimensions: Int
+    /// RMSNorm epsilon.
+    public var rmsEpsilon: Float
 
     public init(
         dim: Int, hiddenDim: Int, layers: Int, heads: Int, kvHeads: Int, vocab: Int, seqLen: Int,
-        sharedClassifier: Bool = true
+        sharedClassifier: Bool = true, ropeBase: Float = 10000, ropeDimensions: Int? = nil, rmsEpsilon: Float = 1e-5
     ) {
+        self.ropeBase = ropeBase
+        self.ropeDimensions = ropeDimensions ?? (heads > 0 ? dim / heads : 0)
+        self.rmsEpsilon = rmsEpsilon
         self.dim = dim
         self.hiddenDim = hiddenDim
         self.layers = layers
@@ -57,10 +67,21 @@ public struct LlamaConfig: Hashable, Sendable, CustomStringConvertible {
         guard headSize % 2 == 0 else {
             throw InferenceError(.invalidConfiguration, "head size \(headSize) is odd (RoPE rotates pairs)")
         }
+        guard ropeDimensions > 0, ropeDimensions <= headSize, ropeDimensions % 2 == 0 else {
+            throw InferenceError(.invalidConfiguration, "RoPE dimension count \(ropeDimensions) is not an even number in 2...\(headSize)")
+        }
+        guard ropeBase.isFinite, ropeBase > 1 else {
+            throw InferenceError(.invalidConfiguration, "RoPE base \(ropeBase) is not a finite number above 1")
+        }
+        guard rmsEpsilon.isFinite, rmsEpsilon > 0, rmsEpsilon < 1 else {
+            throw InferenceError(.invalidConfiguration, "RMSNorm epsilon \(rmsEpsilon) is not in (0, 1)")
+        }
     }
 
     public var description: String {
         "dim \(dim), hidden \(hiddenDim), \(layers) layers, \(heads) heads, \(kvHeads) kv heads, vocab \(vocab), seq \(seqLen)"
             + (sharedClassifier ? ", shared classifier" : ", separate classifier")
+            + (ropeBase != 10000 || ropeDimensions != headSize ? ", rope base \(ropeBase) over \(ropeDimensions) dims" : "")
+            + (rmsEpsilon != 1e-5 ? ", rms eps \(rmsEpsilon)" : "")
     }
 }

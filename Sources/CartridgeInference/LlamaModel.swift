@@ -1,11 +1,15 @@
+public import CartridgeTokenizers
 import Synchronization
 
 /// A loaded Llama decoder: weights, tokenizer, the worker pool and the power knobs. Thread-safe;
 /// each conversation runs in its own `LlamaSession`.
 public final class LlamaModel: Sendable {
     public let weights: LlamaWeights
-    /// Nil when the model came without a vocabulary (token ids only).
-    public let tokenizer: LlamaTokenizer?
+    /// Nil when the model came without a vocabulary (token ids only). A llama2.c `LlamaTokenizer`
+    /// or a GGUF tokenizer (`ByteLevelBPETokenizer`).
+    public let tokenizer: (any TextTokenizer)?
+    /// Ids that end a generation (`GenerationParameters.stopAtEndOfSequence`).
+    public let endOfGenerationIDs: Set<Int32>
     let pool: WorkerPool
     /// Bit pattern of the tokens/s cap (Double); 0 = unlimited.
     private let rateLimitBits = Atomic<UInt64>(0)
@@ -13,13 +17,14 @@ public final class LlamaModel: Sendable {
     public var config: LlamaConfig { weights.config }
 
     /// `maximumWorkers` threads are created once (the caller's thread plus helpers) and reused.
-    public init(weights: LlamaWeights, tokenizer: LlamaTokenizer?, maximumWorkers: Int = 2) throws(InferenceError) {
-        if let tokenizer, tokenizer.vocabSize != weights.config.vocab {
+    public init(weights: LlamaWeights, tokenizer: (any TextTokenizer)?, maximumWorkers: Int = 2) throws(InferenceError) {
+        if let tokenizer, tokenizer.vocabularySize != weights.config.vocab {
             throw InferenceError(
-                .invalidArgument, "the tokenizer has \(tokenizer.vocabSize) tokens but the model's vocabulary is \(weights.config.vocab)")
+                .invalidArgument, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary is \(weights.config.vocab)")
         }
         self.weights = weights
         self.tokenizer = tokenizer
+        endOfGenerationIDs = tokenizer?.endOfGenerationIDs ?? [LlamaTokenizer.bos, LlamaTokenizer.eos]
         pool = WorkerPool(maximumWorkers: maximumWorkers)
     }
 
@@ -57,19 +62,41 @@ public final class LlamaModel: Sendable {
 
     // MARK: Text
 
-    /// Token ids for `text` (llama2.c encode, with the dummy-prefix space). Throws without a tokenizer.
+    /// Token ids for `text`, with BOS first if `addBOS` (llama2.c encode adds its dummy-prefix
+    /// space; GGUF tokenizers recognise special-token texts such as `<|im_start|>`). Throws
+    /// without a tokenizer.
     public func tokenize(_ text: String, addBOS: Bool = true) throws(InferenceError) -> [Int32] {
         guard let tokenizer else { throw InferenceError(.invalidArgument, "this model has no tokenizer") }
-        return tokenizer.encode(text, addBOS: addBOS)
+        if let llama = tokenizer as? LlamaTokenizer { return llama.encode(text, addBOS: addBOS) }
+        let ids = tokenizer.encode(text, addSpecial: false, parseSpecial: true)
+        guard addBOS else { return ids }
+        guard let bos = tokenizer.bosID else { throw InferenceError(.invalidArgument, "this model's vocabulary has no beginning-of-sequence token") }
+        return [bos] + ids
     }
 
-    /// Text for `tokens` (the space after BOS is dropped; invalid UTF-8 becomes U+FFFD).
+    /// Token ids of a text prompt as the model expects it: BOS (and EOS) per the model's own
+    /// flags (llama2.c: BOS; SmolLM2: none), special-token texts recognised.
+    public func promptTokens(for text: String) throws(InferenceError) -> [Int32] {
+        guard let tokenizer else { throw InferenceError(.invalidArgument, "this model has no tokenizer") }
+        return tokenizer.encode(text, addSpecial: true, parseSpecial: true)
+    }
+
+    /// Text for `tokens` (llama2.c: the space after BOS is dropped; special tokens give no text;
+    /// invalid UTF-8 becomes U+FFFD).
     public func detokenize(_ tokens: [Int32]) throws(InferenceError) -> String {
         guard let tokenizer else { throw InferenceError(.invalidArgument, "this model has no tokenizer") }
-        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= tokenizer.vocabSize }) {
-            throw InferenceError(.invalidArgument, "token id \(bad) is outside the vocabulary 0..<\(tokenizer.vocabSize)")
+        if let bad = tokens.first(where: { $0 < 0 || Int($0) >= tokenizer.vocabularySize }) {
+            throw InferenceError(.invalidArgument, "token id \(bad) is outside the vocabulary 0..<\(tokenizer.vocabularySize)")
         }
+        if let llama = tokenizer as? LlamaTokenizer { return llama.decode(tokens) }
         return tokenizer.decode(tokens)
+    }
+
+    /// The bytes generated token `token` adds after `previous` (no bytes for special tokens).
+    func pieceBytes(_ token: Int32, after previous: Int32) -> [UInt8] {
+        guard let tokenizer else { return [] }
+        if let llama = tokenizer as? LlamaTokenizer { return Array(llama.bytes(for: token, after: previous)) }
+        return tokenizer.bytes(for: token, renderSpecial: false)
     }
 
     /// A new context with an empty KV cache.

@@ -58,6 +58,34 @@ public final class LlamaSession: Sendable {
         }
     }
 
+    /// The log-probabilities of the token the last `nextToken()` returned (nil unless the
+    /// generation asked for `topLogprobs` or after `.finished`).
+    public var lastLogprobs: TopLogprobs? { state.withLock { $0.lastLogprobs } }
+
+    /// With `echo`: one entry per prompt token of the last `startGeneration` (nil for position 0,
+    /// which nothing predicts). Empty without echo.
+    public var promptLogprobs: [TopLogprobs?] { state.withLock { $0.promptLogprobs } }
+
+    /// Teacher-forced logits of every position of `tokens` from position 0 (a fresh history):
+    /// `tokens.count * vocab` values, position-major; for engine comparisons and tests.
+    public func logitsOfEveryPosition(forPrompt tokens: [Int32]) throws(InferenceError) -> [Float] {
+        let model = self.model
+        return try state.withLock { (state: inout SessionState) throws(InferenceError) -> [Float] in
+            guard !tokens.isEmpty else { throw InferenceError(.invalidArgument, "the prompt is empty") }
+            try state.check(tokens, model: model)
+            state.reset()
+            let vocab = model.config.vocab
+            var all: [Float] = []
+            all.reserveCapacity(tokens.count * vocab)
+            for (position, token) in tokens.enumerated() {
+                state.decoder.forward(token: Int(token), pos: position, pool: model.pool, computeLogits: true)
+                state.history.append(token)
+                all.append(contentsOf: UnsafeBufferPointer(start: state.decoder.logits, count: vocab))
+            }
+            return all
+        }
+    }
+
     /// Logits after running `tokens` from position 0 (a fresh history); for tests and tools.
     public func logits(forPrompt tokens: [Int32]) throws(InferenceError) -> [Float] {
         let model = self.model
@@ -81,6 +109,8 @@ struct SessionState: ~Copyable {
     var unsent: [UInt8] = []
     var stopSequences: [[UInt8]] = []
     var lastTokenTime: Double = 0
+    var lastLogprobs: TopLogprobs?
+    var promptLogprobs: [TopLogprobs?] = []
 
     init(decoder: DecoderState) { self.decoder = decoder }
 
@@ -105,12 +135,19 @@ struct SessionState: ~Copyable {
         guard !prompt.isEmpty else { throw InferenceError(.invalidArgument, "the prompt is empty (start it with BOS)") }
         try check(prompt, model: model)
         var common = 0
-        while common < min(history.count, prompt.count - 1), history[common] == prompt[common] { common += 1 }
+        while !parameters.echo, common < min(history.count, prompt.count - 1), history[common] == prompt[common] { common += 1 }
         history.removeSubrange(common...)
+        promptLogprobs = parameters.echo ? [nil] : []
+        let vocab = model.config.vocab
         for position in common..<(prompt.count - 1) {
-            decoder.forward(token: Int(prompt[position]), pos: position, pool: model.pool, computeLogits: false)
+            decoder.forward(token: Int(prompt[position]), pos: position, pool: model.pool, computeLogits: parameters.echo)
             history.append(prompt[position])
+            if parameters.echo {
+                promptLogprobs.append(
+                    TopLogprobs.from(logits: decoder.logits, count: vocab, chosen: prompt[position + 1], k: parameters.topLogprobs))
+            }
         }
+        lastLogprobs = nil
         pending = prompt[prompt.count - 1]
         self.parameters = parameters
         sampler = TokenSampler(parameters.sampling)
@@ -131,13 +168,19 @@ struct SessionState: ~Copyable {
 
         decoder.forward(token: Int(token), pos: history.count, pool: model.pool, computeLogits: true)
         history.append(token)
-        let next = sampler.sample(decoder.logits, count: model.config.vocab)
-        if parameters.stopAtEndOfSequence, next == LlamaTokenizer.eos || next == LlamaTokenizer.bos {
+        let vocab = model.config.vocab
+        // The sampler scales the logits in place: keep the model's own for the log-probabilities.
+        let original = parameters.topLogprobs > 0 ? Array(UnsafeBufferPointer(start: decoder.logits, count: vocab)) : []
+        let next = sampler.sample(decoder.logits, count: vocab)
+        if parameters.stopAtEndOfSequence, model.endOfGenerationIDs.contains(next) {
             return finish(.endOfSequence)
+        }
+        lastLogprobs = original.isEmpty ? nil : original.withUnsafeBufferPointer {
+            TopLogprobs.from(logits: $0.baseAddress!, count: vocab, chosen: next, k: parameters.topLogprobs)
         }
         pending = next
         generated += 1
-        if let tokenizer = model.tokenizer { unsent += tokenizer.bytes(for: next, after: token) }
+        unsent += model.pieceBytes(next, after: token)
         // A stop sequence in the undelivered text ends the generation before it.
         for stop in stopSequences {
             if let range = firstRange(of: stop, in: unsent) {
@@ -155,6 +198,7 @@ struct SessionState: ~Copyable {
     }
 
     mutating func finish(_ reason: LlamaStopReason) -> LlamaStep {
+        lastLogprobs = nil
         let text = String(decoding: unsent, as: UTF8.self)
         unsent = []
         finished = reason

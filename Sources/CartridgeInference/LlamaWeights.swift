@@ -1,3 +1,5 @@
+public import CartridgeGGML
+
 /// The weights of a Llama decoder, independent of any file format: tensor views checked
 /// against a `LlamaConfig`. Build it from a llama2.c checkpoint (`LlamaCheckpoint`) or from any
 /// other mapping of named tensors (a cartridge image) with `init(config:tensors:owner:)`.
@@ -72,6 +74,17 @@ public struct LlamaWeights: Sendable {
                 guard groupSize > 0, shape[shape.count - 1] % groupSize == 0 else {
                     throw InferenceError(
                         .invalidTensor, "tensor '\(name)': Q8_0 group size \(groupSize) does not divide its row length \(shape[shape.count - 1])")
+                }
+            case .ggml(let type, _):
+                guard matrix else { throw InferenceError(.invalidTensor, "tensor '\(name)' must be fp32, not \(view.elementTypeDescription)") }
+                guard type.isSupported else {
+                    throw InferenceError(
+                        .invalidTensor,
+                        "tensor '\(name)' is \(type.name); the engine computes with \(GGMLType.supported.map(\.name).joined(separator: ", "))")
+                }
+                guard type.rowByteCount(elements: shape[shape.count - 1]) != nil else {
+                    throw InferenceError(
+                        .invalidTensor, "tensor '\(name)': its row length \(shape[shape.count - 1]) is not a whole number of \(type.name) blocks")
                 }
             }
             return view

@@ -111,11 +111,13 @@ enum VectorMath {
         return sum
     }
 
-    /// out = x / rms(x) * weight (llama2.c `rmsnorm`, epsilon 1e-5).
-    static func rmsNorm(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, count n: Int) {
+    /// out = x / rms(x) * weight (llama2.c `rmsnorm`; its epsilon is 1e-5).
+    static func rmsNorm(
+        _ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ weight: UnsafePointer<Float>, count n: Int, epsilon: Float = 1e-5
+    ) {
         var ss = dot(x, x, count: n)
         ss /= Float(n)
-        ss += 1e-5
+        ss += epsilon
         ss = 1 / ss.squareRoot()
         for j in 0..<n { out[j] = weight[j] * (ss * x[j]) }
     }

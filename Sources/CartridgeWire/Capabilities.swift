@@ -13,4 +13,8 @@ public struct Capabilities: OptionSet, Hashable, Sendable {
     public static let power = Capabilities(rawValue: 1 << 3)
     /// GENERATE sessions that keep their KV cache between requests.
     public static let sessions = Capabilities(rawValue: 1 << 4)
+    /// CHAT: conversations rendered with the model's own chat template.
+    public static let chat = Capabilities(rawValue: 1 << 5)
+    /// Top-k log-probabilities in GENERATE and CHAT (`top_logprobs`, echo).
+    public static let logprobs = Capabilities(rawValue: 1 << 6)
 }

@@ -5,6 +5,7 @@ public enum DeviceRequest: Hashable, Sendable {
     case tokenize(TokenizeRequest)
     case detokenize(DetokenizeRequest)
     case generate(GenerateRequest)
+    case chat(ChatRequest)
     case embed(EmbedRequest)
     case power(subscribe: Bool)
 }

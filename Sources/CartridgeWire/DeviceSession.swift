@@ -113,6 +113,7 @@ public struct DeviceSession: Sendable {
             case .tokenize: request = .tokenize(try TokenizeRequest(payload: frame.payload))
             case .detokenize: request = .detokenize(try DetokenizeRequest(payload: frame.payload))
             case .generate: request = .generate(try GenerateRequest(payload: frame.payload))
+            case .chat: request = .chat(try ChatRequest(payload: frame.payload))
             case .embed: request = .embed(try EmbedRequest(payload: frame.payload))
             case .power:
                 _ = try PowerRequest(payload: frame.payload)

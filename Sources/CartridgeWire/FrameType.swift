@@ -15,6 +15,7 @@ public struct FrameType: Hashable, Sendable, CustomStringConvertible {
     public static let cancel = FrameType(0x07)
     public static let power = FrameType(0x08)
     public static let ping = FrameType(0x09)
+    public static let chat = FrameType(0x0A)
 
     // Device to host (replies, stream items, notifications).
     public static let helloReply = FrameType(0x81)
@@ -23,16 +24,19 @@ public struct FrameType: Hashable, Sendable, CustomStringConvertible {
     public static let text = FrameType(0x84)
     public static let token = FrameType(0x85)
     public static let embeddings = FrameType(0x86)
+    public static let promptToken = FrameType(0x87)
     public static let powerStatus = FrameType(0x88)
     public static let pong = FrameType(0x89)
     public static let done = FrameType(0x8E)
     public static let error = FrameType(0xFF)
 
     /// Types a host may send.
-    public static let requests: Set<FrameType> = [.hello, .info, .tokenize, .detokenize, .generate, .embed, .cancel, .power, .ping]
+    public static let requests: Set<FrameType> = [
+        .hello, .info, .tokenize, .detokenize, .generate, .embed, .cancel, .power, .ping, .chat,
+    ]
     /// Types a device may send.
     public static let replies: Set<FrameType> = [
-        .helloReply, .modelCard, .tokens, .text, .token, .embeddings, .powerStatus, .pong, .done, .error,
+        .helloReply, .modelCard, .tokens, .text, .token, .embeddings, .promptToken, .powerStatus, .pong, .done, .error,
     ]
 
     public var name: String {
@@ -46,12 +50,14 @@ public struct FrameType: Hashable, Sendable, CustomStringConvertible {
         case .cancel: "CANCEL"
         case .power: "POWER"
         case .ping: "PING"
+        case .chat: "CHAT"
         case .helloReply: "HELLO_REPLY"
         case .modelCard: "MODEL_CARD"
         case .tokens: "TOKENS"
         case .text: "TEXT"
         case .token: "TOKEN"
         case .embeddings: "EMBEDDINGS"
+        case .promptToken: "PROMPT_TOKEN"
         case .powerStatus: "POWER_STATUS"
         case .pong: "PONG"
         case .done: "DONE"

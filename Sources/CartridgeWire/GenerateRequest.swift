@@ -17,11 +17,19 @@ public struct GenerateRequest: WireMessage {
     public var prompt: Prompt
     /// Generation stops when the output ends with one of these (the stop text is not sent).
     public var stopSequences: [String]
+    /// Log-probabilities of the k most likely tokens with each TOKEN (0 = none, at most 20).
+    /// Optional trailing field: omitted on the wire when it and `echo` are zero.
+    public var topLogprobs: UInt8
+    /// Send one PROMPT_TOKEN per prompt position before the first TOKEN (OpenAI's echo), with its
+    /// log-probabilities when `topLogprobs` > 0. The whole prompt is run again (no cache reuse).
+    public var echo: Bool
 
     public init(
         prompt: Prompt, maximumTokens: UInt32 = 256, temperature: Float = 0, topP: Float = 0, topK: UInt32 = 0,
-        seed: UInt64 = 0, session: UInt32 = 0, stopSequences: [String] = []
+        seed: UInt64 = 0, session: UInt32 = 0, stopSequences: [String] = [], topLogprobs: UInt8 = 0, echo: Bool = false
     ) {
+        self.topLogprobs = topLogprobs
+        self.echo = echo
         self.prompt = prompt
         self.maximumTokens = maximumTokens
         self.temperature = temperature
@@ -46,6 +54,7 @@ public struct GenerateRequest: WireMessage {
         default: throw WireError(.invalidValue, "prompt_kind: \(kind) is neither 0 (text) nor 1 (tokens)")
         }
         stopSequences = try reader.readStringList("stop_sequences")
+        (topLogprobs, echo) = try Self.readLogprobOptions(&reader)
         guard temperature.isFinite, temperature >= 0 else {
             throw WireError(.invalidValue, "temperature: \(temperature) is not a finite value >= 0")
         }
@@ -70,5 +79,20 @@ public struct GenerateRequest: WireMessage {
             writer.write(tokens)
         }
         writer.write(stopSequences)
+        Self.writeLogprobOptions(topLogprobs: topLogprobs, echo: echo, into: &writer)
+    }
+
+    /// The optional trailing `u8 top_logprobs`, `u8 options` (bit 0 echo) of GENERATE and CHAT.
+    static func readLogprobOptions(_ reader: inout WireReader) throws(WireError) -> (UInt8, Bool) {
+        guard reader.remaining > 0 else { return (0, false) }
+        let top = try reader.readUInt8("top_logprobs")
+        let options = reader.remaining > 0 ? try reader.readUInt8("options") : 0
+        return (top, options & 1 != 0)
+    }
+
+    static func writeLogprobOptions(topLogprobs: UInt8, echo: Bool, into writer: inout WireWriter) {
+        guard topLogprobs != 0 || echo else { return }
+        writer.write(topLogprobs)
+        writer.write(UInt8(echo ? 1 : 0))
     }
 }

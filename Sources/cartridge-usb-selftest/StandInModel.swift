@@ -47,9 +47,9 @@ final class StandInContext: GenerationContext, @unchecked Sendable {
 
     init(model: StandInModel) { self.model = model }
 
-    func start(prompt: Prompt, request: GenerateRequest) throws(ModelError) -> PromptAccounting {
+    func start(_ request: GenerationSpec) throws(ModelError) -> PromptAccounting {
         let tokens: [UInt32] =
-            switch prompt {
+            switch request.prompt {
             case .tokens(let tokens): tokens
             case .text(let text): try model.tokenize(text, options: [])
             }
@@ -63,6 +63,6 @@ final class StandInContext: GenerationContext, @unchecked Sendable {
         remaining -= 1
         if model.stepMicroseconds > 0 { usleep(model.stepMicroseconds) }
         previous = (previous &* 31 &+ 7) % StandInModel.vocabulary
-        return .token(id: previous, text: "t\(previous) ")
+        return .token(id: previous, text: "t\(previous) ", logprobs: nil)
     }
 }

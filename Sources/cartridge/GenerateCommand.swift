@@ -18,11 +18,14 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop when the output ends with this text (repeatable).") var stop: [String] = []
     @Flag(name: .long, help: "Print token ids instead of text.") var ids = false
     @Flag(name: .long, help: "Print statistics after the text.") var stats = false
+    @Option(name: .long, help: "Print the top K log-probabilities of each token (K <= 20) after the text.") var logprobs: UInt8 = 0
+    @Flag(name: .long, help: "Also report the prompt's tokens (with --logprobs, how likely each one was).") var echo = false
 
     func validate() throws {
         if temperature < 0 || !temperature.isFinite { throw ValidationError("--temperature must be >= 0") }
         if topP < 0 || topP > 1 { throw ValidationError("--top-p must be in [0, 1]") }
         if maxTokens == 0 { throw ValidationError("--max-tokens must be at least 1") }
+        if logprobs > 20 { throw ValidationError("--logprobs must be at most 20") }
     }
 
     func promptValue() throws -> Prompt {
@@ -39,12 +42,16 @@ struct GenerateCommand: AsyncParsableCommand {
         defer { cartridge.close() }
         let request = GenerateRequest(
             prompt: try promptValue(), maximumTokens: maxTokens, temperature: temperature, topP: topP, topK: topK,
-            seed: seed, session: session, stopSequences: stop)
+            seed: seed, session: session, stopSequences: stop, topLogprobs: logprobs, echo: echo)
         var summary: GenerationSummary?
         var generatedIDs: [String] = []
+        var table = LogprobTable()
         for try await event in try await cartridge.generate(request) {
             switch event {
+            case .promptToken(let token):
+                table.add(prompt: token)
             case .token(let token):
+                table.add(token)
                 if ids {
                     generatedIDs.append("\(token.tokenID)")
                 } else {
@@ -56,6 +63,7 @@ struct GenerateCommand: AsyncParsableCommand {
             }
         }
         if ids { print(generatedIDs.joined(separator: ",")) } else { print() }
+        if logprobs > 0 || echo { table.print(cartridge: cartridge) }
         if stats, let summary {
             let ttft = Double(summary.timeToFirstTokenMicroseconds) / 1000
             print(

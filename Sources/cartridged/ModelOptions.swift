@@ -16,18 +16,26 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "Development: serve a sentence-embedding model directory (config.json, vocab.txt, tokenizer.json, model.safetensors).")
     var embeddingModel: String?
 
+    @Option(name: .long, help: "Development: serve a GGUF file (Llama-family chat model) instead of an image.")
+    var gguf: String?
+
     @Option(name: .long, help: "File of trusted publisher keys; the image must carry a signature by one of them.")
     var trustedKeys: String?
 
     func validate() throws {
-        let sources = [image, checkpoint, embeddingModel].compactMap { $0 }
-        if sources.isEmpty { throw ValidationError("give --image IMAGE (or --checkpoint FILE [--tokenizer FILE], or --embedding-model DIR)") }
-        if sources.count > 1 { throw ValidationError("give exactly one of --image, --checkpoint, --embedding-model") }
+        let sources = [image, checkpoint, embeddingModel, gguf].compactMap { $0 }
+        if sources.isEmpty {
+            throw ValidationError("give --image IMAGE (or --gguf FILE, --checkpoint FILE [--tokenizer FILE], or --embedding-model DIR)")
+        }
+        if sources.count > 1 { throw ValidationError("give exactly one of --image, --gguf, --checkpoint, --embedding-model") }
     }
 
     func load(logger: Logger) throws -> any ServedModel {
         if let image {
             return try ServedModelLoader.loadImage(path: image, trustedKeysPath: trustedKeys, logger: logger)
+        }
+        if let gguf {
+            return try ServedModelLoader.loadGGUF(path: gguf, logger: logger)
         }
         if let embeddingModel {
             return try ServedModelLoader.loadEmbeddingModel(directory: embeddingModel, logger: logger)

@@ -25,6 +25,7 @@ struct DaemonEndToEndTests {
             switch event {
             case .token(let token): indices.append(token.index)
             case .done(let done): summary = done
+            case .promptToken: break
             }
         }
         #expect(indices == Array(0..<24))

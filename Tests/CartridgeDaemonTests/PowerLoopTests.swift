@@ -65,6 +65,7 @@ struct PowerLoopTests {
             switch event {
             case .token(let token): tokens.append((start.duration(to: clock.now), token))
             case .done(let done): summary = done
+            case .promptToken: break
             }
         }
         let log = try await powerLog

@@ -41,6 +41,25 @@ struct ProtocolVectorTests {
                 stopReason: .maximumTokens, promptTokens: 2, cachedPromptTokens: 0, generatedTokens: 64,
                 timeToFirstTokenMicroseconds: 1500, totalMicroseconds: 90000, tokensPerSecond: 700, trailingText: " The end.")
         ),
+        "CHAT": (
+            .chat, 11, [],
+            ChatRequest(
+                messages: [ChatMessage(role: "system", content: "Be brief."), ChatMessage(role: "user", content: "Capital of France?")],
+                maximumTokens: 128, session: 1, topLogprobs: 2)
+        ),
+        "GENERATE_ECHO": (.generate, 12, [], GenerateRequest(prompt: .tokens([1, 403]), maximumTokens: 1, topLogprobs: 2, echo: true)),
+        "PROMPT_TOKEN": (
+            .promptToken, 12, [],
+            PromptToken(
+                index: 1, tokenID: 403, text: "Once",
+                logprobs: TokenLogprobs(logprob: -3.5, top: [TokenLogprob(tokenID: 403, logprob: -3.5), TokenLogprob(tokenID: 1, logprob: -4)]))
+        ),
+        "TOKEN_LOGPROBS": (
+            .token, 12, [],
+            GeneratedToken(
+                index: 0, tokenID: 2501, text: " upon",
+                logprobs: TokenLogprobs(logprob: -0.25, top: [TokenLogprob(tokenID: 2501, logprob: -0.25), TokenLogprob(tokenID: 278, logprob: -2)]))
+        ),
         "EMBED": (.embed, 7, [], EmbedRequest(sentences: ["a cat", "a dog"])),
         "EMBEDDINGS": (.embeddings, 7, [], EmbeddingsReply(dimension: 2, values: [0.6, 0.8, 1.0, 0.0])),
         "CANCEL": (.cancel, 5, [], CancelRequest()),
