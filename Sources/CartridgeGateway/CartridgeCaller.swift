@@ -23,10 +23,10 @@ struct CartridgeCaller: Sendable {
     /// refused prompt are handled before the HTTP answer starts. The returned generation holds
     /// the lease until it is finished or released.
     func startGeneration(
-        model: String, ability: CartridgeAbility, _ start: @Sendable (CartridgeConnection) async throws -> GenerationStream
+        model: String, ability: CartridgeAbility, _ start: @Sendable (PoolLease) async throws -> GenerationStream
     ) async throws -> ActiveGeneration {
         try await withRetries(model: model, ability: ability) { lease in
-            let stream = try await start(lease.connection)
+            let stream = try await start(lease)
             var iterator = stream.makeAsyncIterator()
             let first = try await iterator.next()
             return ActiveGeneration(pool: pool, lease: lease, iterator: iterator, first: first)

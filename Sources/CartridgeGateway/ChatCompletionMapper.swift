@@ -8,17 +8,30 @@ import CartridgeWire
 struct ChatCompletionMapper: Sendable {
     /// Whether the cartridge behind `connection` renders chat messages itself.
     static func supportsChat(_ connection: CartridgeConnection) -> Bool {
-        false
+        connection.hello.capabilities.contains(.chat)
+    }
+
+    /// The CHAT request for `request` on a cartridge whose context holds `contextLength` tokens.
+    static func chatRequest(for request: ChatCompletionRequest, contextLength: UInt32) -> ChatRequest {
+        ChatRequest(
+            messages: request.messages.map { ChatMessage(role: $0.role, content: $0.content) },
+            // Without a limit: until the model ends its turn or the context is full.
+            maximumTokens: request.maximumTokens ?? max(1, contextLength),
+            temperature: request.temperature, topP: request.topP >= 1 ? 0 : request.topP, seed: request.seed,
+            stopSequences: request.stopSequences,
+            topLogprobs: request.logprobs ? LogprobResolver.requested(request.topLogprobs) : 0)
     }
 
     /// Starts the chat generation on `connection`.
-    static func start(_ request: ChatCompletionRequest, on connection: CartridgeConnection, model: String) async throws -> GenerationStream {
+    static func start(_ request: ChatCompletionRequest, on connection: CartridgeConnection, card: ModelCard) async throws -> GenerationStream {
         guard supportsChat(connection) else {
             throw GatewayError(
-                .notImplemented,
-                "the cartridge serving '\(model)' has no chat template (the CHAT capability); use /v1/completions with a prompt",
-                param: "messages")
+                .invalidRequest, "'\(card.name)' has no chat template (the cartridge lacks CHAT); use /v1/completions with a prompt",
+                param: "model")
         }
-        throw GatewayError(.notImplemented, "chat completions are not available on this cartridge")
+        if request.logprobs, !connection.hello.capabilities.contains(.logprobs) {
+            throw GatewayError(.invalidRequest, "'\(card.name)' does not report log-probabilities", param: "logprobs")
+        }
+        return try await connection.chat(chatRequest(for: request, contextLength: card.contextLength))
     }
 }

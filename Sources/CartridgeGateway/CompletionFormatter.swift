@@ -47,6 +47,8 @@ struct CompletionFormatter: Sendable {
     struct Choice: Sendable {
         var text: String
         var finishReason: String
+        /// OpenAI's `logprobs` object, or null.
+        var logprobs: JSONValue = .null
     }
 
     /// The whole answer of a non-streamed request.
@@ -55,14 +57,14 @@ struct CompletionFormatter: Sendable {
             switch style {
             case .text:
                 .object([
-                    ("text", .string(choice.text)), ("index", .integer(Int64(index))), ("logprobs", .null),
+                    ("text", .string(choice.text)), ("index", .integer(Int64(index))), ("logprobs", choice.logprobs),
                     ("finish_reason", .string(choice.finishReason)),
                 ])
             case .chat:
                 .object([
                     ("index", .integer(Int64(index))),
                     ("message", .object([("role", .string("assistant")), ("content", .string(choice.text)), ("refusal", .null)])),
-                    ("logprobs", .null), ("finish_reason", .string(choice.finishReason)),
+                    ("logprobs", choice.logprobs), ("finish_reason", .string(choice.finishReason)),
                 ])
             }
         }
@@ -81,17 +83,17 @@ struct CompletionFormatter: Sendable {
 
     /// A streamed piece: `text` (nil in the chat style's opening chunk, which carries the role),
     /// and on the last piece its finish reason.
-    func chunk(text: String?, finishReason: String?, role: Bool = false) -> JSONValue {
+    func chunk(text: String?, finishReason: String?, role: Bool = false, logprobs: JSONValue = .null) -> JSONValue {
         let finish: JSONValue = finishReason.map(JSONValue.string) ?? .null
         let choice: JSONValue
         switch style {
         case .text:
-            choice = .object([("text", .string(text ?? "")), ("index", .integer(0)), ("logprobs", .null), ("finish_reason", finish)])
+            choice = .object([("text", .string(text ?? "")), ("index", .integer(0)), ("logprobs", logprobs), ("finish_reason", finish)])
         case .chat:
             var delta: [(String, JSONValue)] = []
             if role { delta.append(("role", .string("assistant"))) }
             if let text { delta.append(("content", .string(text))) }
-            choice = .object([("index", .integer(0)), ("delta", .object(delta)), ("logprobs", .null), ("finish_reason", finish)])
+            choice = .object([("index", .integer(0)), ("delta", .object(delta)), ("logprobs", logprobs), ("finish_reason", finish)])
         }
         return .object(header(object: style == .text ? "text_completion" : "chat.completion.chunk") + [("choices", .array([choice]))])
     }

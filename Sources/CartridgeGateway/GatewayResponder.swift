@@ -141,6 +141,7 @@ struct GatewayResponder: HTTPResponder {
             if offered.contains(.generate) { capabilities.append(.string("completions")) }
             if ChatCompletionMapper.supportsChat(group[0].connection) { capabilities.append(.string("chat")) }
             if offered.contains(.embed) { capabilities.append(.string("embeddings")) }
+            if offered.contains(.logprobs) { capabilities.append(.string("logprobs")) }
             let digests = Array(Set(group.map { lowercaseHex($0.card.imageDigest) })).sorted()
             return .object([
                 ("id", .string(name)), ("object", .string("model")), ("created", .integer(0)),

@@ -25,13 +25,13 @@ enum LeaseOutcome: Sendable {
 enum CartridgeAbility: Sendable, CustomStringConvertible {
     case generate
     case embed
-    /// Chat completions; today served only by cartridges that render a chat template (see
-    /// `ChatCompletionMapper`), so for routing it requires GENERATE.
+    /// Chat completions: cartridges that render their model's chat template (CHAT).
     case chat
 
     func isOffered(by capabilities: Capabilities) -> Bool {
         switch self {
-        case .generate, .chat: capabilities.contains(.generate)
+        case .generate: capabilities.contains(.generate)
+        case .chat: capabilities.contains(.chat)
         case .embed: capabilities.contains(.embed)
         }
     }
@@ -40,7 +40,7 @@ enum CartridgeAbility: Sendable, CustomStringConvertible {
         switch self {
         case .generate: "text completion"
         case .embed: "embeddings"
-        case .chat: "chat completion"
+        case .chat: "chat completions (it has no chat template; use /v1/completions)"
         }
     }
 }

@@ -110,6 +110,29 @@ struct GatewayHTTPTests {
             let decoded = bytes.withUnsafeBytes { raw in (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
             #expect(decoded == vectors[0])
 
+            // Log-probabilities, with the echoed prompt's positions first (null for the first one).
+            let withLogprobs = try await gateway.post(
+                "/v1/completions", json: ["model": generatorModel, "prompt": [1, 300, 301], "max_tokens": 5, "temperature": 0, "logprobs": 2, "echo": true])
+            #expect(withLogprobs.status == 200, "\(withLogprobs.text)")
+            let choice = try #require((withLogprobs.json?["choices"] as? [[String: Any]])?.first)
+            let logprobs = try #require(choice["logprobs"] as? [String: Any])
+            let tokens = try #require(logprobs["tokens"] as? [String])
+            let tokenLogprobs = try #require(logprobs["token_logprobs"] as? [Any])
+            let top = try #require(logprobs["top_logprobs"] as? [Any])
+            let offsets = try #require(logprobs["text_offset"] as? [Int])
+            #expect(tokens.count == 3 + 5, "3 prompt positions and 5 generated tokens: \(tokens)")
+            #expect(tokenLogprobs.count == tokens.count && top.count == tokens.count && offsets.count == tokens.count)
+            #expect(tokenLogprobs.first is NSNull && top.first is NSNull)
+            #expect(tokenLogprobs.dropFirst().allSatisfy { ($0 as? Double).map { $0 <= 0 } ?? false }, "\(tokenLogprobs)")
+            #expect((top.last as? [String: Double]).map { $0.count >= 1 && $0.count <= 2 } == true, "\(top)")
+            #expect(choice["text"] as? String == tokens.joined())
+            #expect(tokens.suffix(5).joined() == tokenExpected.text, "greedy: the same tokens as without logprobs")
+            // Greedy: each generated token is its position's most likely one.
+            for (token, alternatives) in zip(tokens.suffix(5), top.suffix(5)) {
+                let best = try #require((alternatives as? [String: Double])?.max { $0.value < $1.value }?.key)
+                #expect(best == token)
+            }
+
             // Metrics count what happened.
             #expect(try await gateway.metric("cartridge_gateway_requests_total", containing: "endpoint=\"/v1/completions\"") ?? 0 >= 3)
             #expect(try await gateway.metric("cartridge_gateway_generated_tokens_total") ?? 0 >= 36)
@@ -157,7 +180,7 @@ struct GatewayHTTPTests {
             expectError(try await gateway.post("/v1/embeddings", json: ["model": embedderModel, "input": [String]()]), status: 400, code: "invalid_request", param: "input")
             expectError(try await gateway.post("/v1/embeddings", json: ["model": embedderModel, "input": "x", "encoding_format": "hex"]), status: 400, code: "invalid_request", param: "encoding_format")
             expectError(try await gateway.post("/v1/chat/completions", json: ["model": generatorModel, "messages": [["role": "wizard", "content": "hi"]]]), status: 400, code: "invalid_request", param: "messages[0].role")
-            expectError(try await gateway.post("/v1/chat/completions", json: ["model": generatorModel, "messages": [["role": "user", "content": "hi"]]]), status: 501, code: "not_implemented")
+            expectError(try await gateway.post("/v1/chat/completions", json: ["model": generatorModel, "messages": [["role": "user", "content": "hi"]]]), status: 400, code: "invalid_request", param: "model")
             expectError(try await gateway.get("/v1/completions"), status: 405, code: "method_not_allowed")
             expectError(try await gateway.get("/v2/nothing"), status: 404, code: "not_found")
             expectError(try await gateway.get("/v1/models/nothing"), status: 404, code: "model_not_found")

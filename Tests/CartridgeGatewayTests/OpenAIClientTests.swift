@@ -48,6 +48,8 @@ struct OpenAIClientTests {
         return ready
     }()
 
+    static let chatModelPath = "/root/.cache/cartridge/SmolLM2-135M-Instruct.Q4_1.gguf"
+
     /// The generative model's cartridged arguments.
     static func generativeModel(in directory: TemporaryDirectory) throws -> [String] {
         let root = repositoryRoot
@@ -99,14 +101,22 @@ struct OpenAIClientTests {
         let generativeArguments = try Self.generativeModel(in: directory)
         let generator = try await RunningDaemon(model: (generativeArguments, directory))
         let embedder = try await RunningDaemon(model: (try Self.embeddingModel(in: directory), try TemporaryDirectory("gateway-openai-embed")))
+        // The chat cartridge: SmolLM2-135M-Instruct (GGUF) with its own chat template, when present.
+        var chatter: RunningDaemon?
+        if FileManager.default.isReadableFile(atPath: Self.chatModelPath) {
+            chatter = try await RunningDaemon(model: (["--gguf", Self.chatModelPath], try TemporaryDirectory("gateway-openai-chat")))
+        } else {
+            print("openai-client gateway tests: \(Self.chatModelPath) is absent; the chat tests skip")
+        }
         let port = try Self.freePort()
-        let gateway = try ChildProcess(
-            "cartridge", ["serve", "--listen", "127.0.0.1:\(port)", "--no-usb", "--connect", "unix:\(generator.socketPath)",
-                          "--connect", "unix:\(embedder.socketPath)", "--log-level", "warning"])
+        var arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--no-usb", "--connect", "unix:\(generator.socketPath)",
+                         "--connect", "unix:\(embedder.socketPath)", "--log-level", "warning"]
+        if let chatter { arguments += ["--connect", "unix:\(chatter.socketPath)"] }
+        let gateway = try ChildProcess("cartridge", arguments)
         #expect(await gateway.waitForOutput(containing: "listening on http://127.0.0.1:\(port)", timeout: .seconds(20)))
         let generatorCard = try await generator.connect().info()
         let embedderCard = try await embedder.connect().info()
-        let environment = [
+        var environment = [
             "GATEWAY_BASE_URL": "http://127.0.0.1:\(port)",
             "GATEWAY_COMPLETION_MODEL": generatorCard.name,
             "GATEWAY_EMBEDDING_MODEL": embedderCard.name,
@@ -114,7 +124,9 @@ struct OpenAIClientTests {
             "GATEWAY_COMPLETION_DAEMON": String(decoding: try JSONSerialization.data(withJSONObject: generativeArguments), as: UTF8.self),
             "CARTRIDGE_BIN_DIR": ChildProcess.buildDirectory.path,
             "PYTHONDONTWRITEBYTECODE": "1",
+            "GATEWAY_CARTRIDGES": chatter == nil ? "2" : "3",
         ]
+        if let chatter { environment["GATEWAY_CHAT_MODEL"] = try await chatter.connect().info().name }
         let result = try Self.run(
             ["python3", "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", Self.repositoryRoot + "/Tests/gateway"],
             environment: environment, directory: Self.repositoryRoot)
@@ -124,5 +136,6 @@ struct OpenAIClientTests {
         #expect(await gateway.wait(timeout: .seconds(10)) == 0)
         _ = await generator.stop()
         _ = await embedder.stop()
+        if let chatter { _ = await chatter.stop() }
     }
 }

@@ -6,6 +6,7 @@ the Swift runner Tests/CartridgeGatewayTests/OpenAIClientTests.swift, which pass
   GATEWAY_BASE_URL            http://127.0.0.1:PORT (no /v1)
   GATEWAY_COMPLETION_MODEL    id of the generative model
   GATEWAY_EMBEDDING_MODEL     id of the embedding model
+  GATEWAY_CHAT_MODEL          id of the chat model (SmolLM2 GGUF), when its file is present
   GATEWAY_EMBEDDING_CONNECT   unix:/path of the embedding daemon (for `cartridge embed`)
   CARTRIDGE_BIN_DIR           build directory holding cartridge and cartridged
   GATEWAY_COMPLETION_DAEMON   JSON list: cartridged arguments serving the generative model
@@ -34,12 +35,12 @@ def base_url():
     while True:
         try:
             with urllib.request.urlopen(url + "/health", timeout=2) as reply:
-                if json.load(reply).get("cartridges", 0) >= 2:
+                if json.load(reply).get("cartridges", 0) >= int(os.environ.get("GATEWAY_CARTRIDGES", "2")):
                     return url
         except Exception:
             pass
         if time.time() > deadline:
-            pytest.fail(f"the gateway at {url} did not report two cartridges within 30 s")
+            pytest.fail(f"the gateway at {url} did not report all its cartridges within 30 s")
         time.sleep(0.1)
 
 

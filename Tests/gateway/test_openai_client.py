@@ -73,40 +73,79 @@ def test_completion_echo_and_stop(client, completion_model):
     assert [choice.index for choice in batch.choices] == [0, 1]
 
 
-def test_completion_logprobs(client, completion_model):
+def test_completion_logprobs_with_echo(client, completion_model):
     models = _models(client)
-    if "logprobs" not in models[completion_model].model_extra["capabilities"]:
-        with pytest.raises(openai.APIStatusError) as raised:
-            client.completions.create(model=completion_model, prompt="Once", max_tokens=4, temperature=0, logprobs=2)
-        assert raised.value.status_code == 501
-        print("logprobs: the cartridge does not report log-probabilities yet; checked the 501 answer")
-        return
-    answer = client.completions.create(model=completion_model, prompt="Once upon", max_tokens=6, temperature=0, logprobs=2, echo=True)
+    assert "logprobs" in models[completion_model].model_extra["capabilities"]
+    plain = client.completions.create(model=completion_model, prompt="Once upon", max_tokens=6, temperature=0)
+    answer = client.completions.create(model=completion_model, prompt="Once upon", max_tokens=6, temperature=0, logprobs=3, echo=True)
     logprobs = answer.choices[0].logprobs
-    assert len(logprobs.tokens) == len(logprobs.token_logprobs) == len(logprobs.top_logprobs)
-    assert all(value is None or value <= 0 for value in logprobs.token_logprobs)
+    assert len(logprobs.tokens) == len(logprobs.token_logprobs) == len(logprobs.top_logprobs) == len(logprobs.text_offset)
+    generated = answer.usage.completion_tokens
+    assert len(logprobs.tokens) == answer.usage.prompt_tokens + generated, "every prompt position, then every generated token"
+    assert logprobs.token_logprobs[0] is None and logprobs.top_logprobs[0] is None
+    assert all(value <= 0 for value in logprobs.token_logprobs[1:])
+    assert all(1 <= len(top) <= 3 for top in logprobs.top_logprobs[1:])
+    assert answer.choices[0].text == "".join(logprobs.tokens)
+    assert "".join(logprobs.tokens[-generated:]) == plain.choices[0].text
+    assert logprobs.text_offset == sorted(logprobs.text_offset)
+    # Greedy: each generated token is the most likely one at its position.
+    for token, top in zip(logprobs.tokens[-generated:], logprobs.top_logprobs[-generated:]):
+        assert max(top, key=top.get) == token
+    # Streamed, the same tokens and log-probabilities.
+    streamed = []
+    for chunk in client.completions.create(model=completion_model, prompt="Once upon", max_tokens=6, temperature=0, logprobs=3, stream=True):
+        for choice in chunk.choices:
+            if choice.logprobs is not None:
+                streamed.extend(zip(choice.logprobs.tokens, choice.logprobs.token_logprobs))
+    assert [token for token, _ in streamed] == logprobs.tokens[-generated:]
+    assert [value for _, value in streamed] == pytest.approx(logprobs.token_logprobs[-generated:], abs=1e-5)
 
 
-def test_chat_completion(client, completion_model):
+def test_chat_on_a_model_without_a_chat_template_is_refused(client, completion_model):
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(model=completion_model, messages=[{"role": "user", "content": "hi"}], max_tokens=4)
+    assert raised.value.body["param"] == "model"
+    assert "chat template" in raised.value.message
+
+
+@pytest.fixture(scope="session")
+def chat_model():
+    model = os.environ.get("GATEWAY_CHAT_MODEL")
+    if not model:
+        pytest.skip("no chat cartridge: SmolLM2-135M-Instruct.Q4_1.gguf is not in ~/.cache/cartridge (see the Swift runner)")
+    return model
+
+
+def test_chat_completion_whole_streamed_and_with_logprobs(client, chat_model):
     models = _models(client)
-    messages = [{"role": "system", "content": "You are brief."}, {"role": "user", "content": "Tell me a story."}]
-    if "chat" not in models[completion_model].model_extra["capabilities"]:
-        with pytest.raises(openai.APIStatusError) as raised:
-            client.chat.completions.create(model=completion_model, messages=messages, max_tokens=8)
-        assert raised.value.status_code == 501
-        assert "chat" in raised.value.message
-        print("chat: the cartridge has no chat template; checked the 501 answer")
-        return
-    whole = client.chat.completions.create(model=completion_model, messages=messages, max_tokens=12, temperature=0)
+    assert "chat" in models[chat_model].model_extra["capabilities"]
+    messages = [{"role": "system", "content": "You are a helpful assistant."}, {"role": "user", "content": "What is the capital of France?"}]
+    whole = client.chat.completions.create(model=chat_model, messages=messages, max_tokens=12, temperature=0)
     assert whole.object == "chat.completion"
     assert whole.choices[0].message.role == "assistant"
     text = whole.choices[0].message.content
+    assert "Paris" in text, text
+    assert whole.usage.prompt_tokens > 10 and 1 <= whole.usage.completion_tokens <= 12
     pieces = []
-    for chunk in client.chat.completions.create(model=completion_model, messages=messages, max_tokens=12, temperature=0, stream=True):
+    roles = []
+    for chunk in client.chat.completions.create(model=chat_model, messages=messages, max_tokens=12, temperature=0, stream=True):
+        assert chunk.object == "chat.completion.chunk"
         for choice in chunk.choices:
+            if choice.delta.role:
+                roles.append(choice.delta.role)
             if choice.delta.content:
                 pieces.append(choice.delta.content)
+    assert roles == ["assistant"]
     assert "".join(pieces) == text
+    scored = client.chat.completions.create(model=chat_model, messages=messages, max_tokens=12, temperature=0, logprobs=True, top_logprobs=2)
+    content = scored.choices[0].logprobs.content
+    assert "".join(entry.token for entry in content) == text
+    assert all(entry.logprob <= 0 and 1 <= len(entry.top_logprobs) <= 2 for entry in content)
+    assert all(entry.top_logprobs[0].token == entry.token for entry in content), "greedy: the chosen token is the most likely"
+    other = client.chat.completions.create(
+        model=chat_model, max_completion_tokens=8, temperature=0,
+        messages=messages + [{"role": "assistant", "content": text}, {"role": "user", "content": "And of Italy?"}])
+    assert other.choices[0].message.content
 
 
 def _cli_vectors(bin_dir, sentences):
@@ -115,6 +154,10 @@ def _cli_vectors(bin_dir, sentences):
         check=True, capture_output=True, text=True, timeout=60,
     ).stdout
     return [[float(value) for value in line.split()] for line in output.strip().splitlines()]
+
+
+def _float32(values):
+    return list(struct.unpack("<%df" % len(values), struct.pack("<%df" % len(values), *values)))
 
 
 def test_embeddings_equal_the_cli(client, embedding_model, bin_dir):
@@ -127,7 +170,7 @@ def test_embeddings_equal_the_cli(client, embedding_model, bin_dir):
     for got, via_base64, want in zip(floats.data, default.data, expected):
         assert len(got.embedding) == len(want)
         assert got.embedding == pytest.approx(want, abs=1e-5)  # the CLI prints 6 digits
-        assert via_base64.embedding == got.embedding
+        assert _float32(via_base64.embedding) == _float32(got.embedding), "the same float32 values either way"
     single = client.embeddings.create(model=embedding_model, input=sentences[0], encoding_format="float")
     assert single.data[0].embedding == floats.data[0].embedding
 
@@ -157,8 +200,9 @@ def test_error_shapes(client, completion_model, embedding_model, base_url):
     with pytest.raises(openai.BadRequestError) as raised:
         client.embeddings.create(model=completion_model, input="x")
     assert raised.value.body["param"] == "model"
-    with pytest.raises(openai.BadRequestError):
+    with pytest.raises(openai.BadRequestError) as raised:
         client.chat.completions.create(model=completion_model, messages=[{"role": "wizard", "content": "x"}])
+    assert raised.value.body["param"] == "messages[0].role"
     with pytest.raises(openai.APIStatusError) as raised:
         client.embeddings.create(model=embedding_model, input=["x" * 1000] * 6000)
     assert raised.value.status_code == 413
@@ -177,10 +221,10 @@ def test_curl_streams_server_sent_events(base_url, completion_model):
     body = json.dumps({"model": completion_model, "prompt": "Once upon a time", "max_tokens": 10, "temperature": 0, "stream": True})
     result = subprocess.run(
         [curl, "-N", "-sS", "--fail-with-body", "-H", "Content-Type: application/json", "-d", body, base_url + "/v1/completions", "-D", "-"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, timeout=60,
     )
-    assert result.returncode == 0, result.stderr
-    head, _, events = result.stdout.partition("\r\n\r\n")
+    assert result.returncode == 0, result.stderr.decode()
+    head, _, events = result.stdout.decode().partition("\r\n\r\n")
     assert "content-type: text/event-stream" in head.lower()
     lines = [line for line in events.split("\n") if line]
     assert all(line.startswith("data: ") for line in lines), lines
