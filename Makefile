@@ -6,10 +6,13 @@ APT_PACKAGES := pkg-config libusb-1.0-0-dev libusbgx-dev libconfig-dev qemu-syst
 	curl nginx-light
 BIN := .build/release
 
-.PHONY: deps build release test unit-test vm-test demo clean
+.PHONY: deps python-deps build release test unit-test vm-test demo clean
 
 deps:
 	@./scripts/install-deps.sh $(APT_PACKAGES)
+
+## Python reference packages and real clients the tests use (numpy, gguf, tokenizers, jinja2, openai).
+python-deps:
 	@./scripts/install-python-deps.sh
 
 build: deps
@@ -19,12 +22,12 @@ release: deps
 	$(SWIFT) build -c release
 
 ## Every test: unit and end-to-end tests (swift test), then real USB in a VM.
-test: deps
+test: deps python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
 	./scripts/vm/run-usb-tests.sh
 
-unit-test: deps
+unit-test: deps python-deps
 	$(SWIFT) test --no-parallel
 
 vm-test: deps

@@ -175,7 +175,10 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "CartridgeTestSupport",
-            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem"],
+            dependencies: [
+                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem", "CartridgeGGML",
+                "CartridgeGGUF",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire", "CartridgeSystem"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),

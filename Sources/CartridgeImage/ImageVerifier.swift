@@ -75,11 +75,13 @@ enum ImageVerifier {
     /// group size G and every vector fp32; "none" without tensors; "mixed" otherwise.
     static func quantizationDescriptor(_ tensors: [ImageTensorInfo]) -> String {
         guard let first = tensors.first else { return "none" }
-        // GGUF models: "ggml:" and the matrices' ggml types, most common first ("ggml:q4_1+q8_0").
-        if tensors.contains(where: { $0.type.ggmlType != nil }),
-            tensors.allSatisfy({ $0.type.ggmlType != nil || ($0.type == .float32 && $0.shape.count == 1) }) {
+        // GGUF models: "ggml:" and the matrices' types, most common first ("ggml:q4_1+q8_0"; fp32
+        // matrices count as "f32").
+        if tensors.contains(where: { $0.type.ggmlType != nil }), tensors.allSatisfy({ $0.type.ggmlType != nil || $0.type == .float32 }) {
             var counts: [String: Int] = [:]
-            for tensor in tensors { if let type = tensor.type.ggmlType { counts[type.name.lowercased(), default: 0] += 1 } }
+            for tensor in tensors where tensor.shape.count >= 2 {
+                counts[tensor.type.ggmlType?.name.lowercased() ?? "f32", default: 0] += 1
+            }
             return "ggml:" + counts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map(\.key).joined(separator: "+")
         }
         if tensors.allSatisfy({ $0.type == first.type }), !first.type.isQ8_0 { return first.type.description }

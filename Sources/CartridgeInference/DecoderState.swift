@@ -16,8 +16,10 @@ final class DecoderState {
     let quants: UnsafeMutablePointer<Int8>
     let scales: UnsafeMutablePointer<Float>
     private let slotLength: Int
-    /// Quantized activations for ggml matrices (GGUF models): 3 slots, as for Q8_0.
-    let activations: [QuantizedActivation]
+    /// Activations for quantized ggml matrices (GGUF models), 3 slots as for Q8_0: 16-bit blocks of
+    /// 32 (`GGMLKernels` wide dot products). 8-bit activations, as llama.cpp uses, moved SmolLM2's
+    /// logits by RMS 0.27 from exact math and flipped greedy answers; 16-bit ones stay within ~1e-3.
+    let activations: [WideQuantizedActivation]
     /// RoPE: per rotated pair j, the inverse frequency base^(-2j / ropeDimensions); and the
     /// cos/sin of the current position's angles.
     let inverseFrequencies, ropeCos, ropeSin: UnsafeMutablePointer<Float>
@@ -45,7 +47,7 @@ final class DecoderState {
         self.slotLength = slotLength
         quants = .allocate(capacity: 3 * slotLength)
         scales = .allocate(capacity: 3 * slotLength)
-        activations = (0..<3).map { _ in QuantizedActivation.allocate(capacity: slotLength) }
+        activations = (0..<3).map { _ in WideQuantizedActivation.allocate(capacity: slotLength) }
         let pairs = c.ropeDimensions / 2
         inverseFrequencies = floats(pairs)
         ropeCos = floats(pairs)
@@ -74,7 +76,7 @@ final class DecoderState {
         var values: UnsafePointer<Float>
         var quants: UnsafePointer<Int8>
         var scales: UnsafePointer<Float>
-        var activation: QuantizedActivation
+        var activation: WideQuantizedActivation
     }
 
     private func prepare(_ x: UnsafePointer<Float>, for w: TensorView, slot: Int) -> Input {
@@ -109,7 +111,7 @@ final class DecoderState {
             let rowBytes = type.rowByteCount(elements: n) ?? 0
             if GGMLKernels.usesQuantizedActivation(type) {
                 for i in rows {
-                    out[i &- rows.lowerBound] = GGMLKernels.dot(type, row: blocks + i &* rowBytes, activation: input.activation, count: n)
+                    out[i &- rows.lowerBound] = GGMLKernels.dot(type, row: blocks + i &* rowBytes, wideActivation: input.activation, count: n)
                 }
             } else {
                 for i in rows {

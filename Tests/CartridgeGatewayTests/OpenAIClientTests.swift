@@ -48,7 +48,13 @@ struct OpenAIClientTests {
         return ready
     }()
 
-    static let chatModelPath = "/root/.cache/cartridge/SmolLM2-135M-Instruct.Q4_1.gguf"
+    /// The chat model (SmolLM2-135M-Instruct GGUF) from scripts/fetch-chat-model.sh, or nil.
+    static func chatModelPath() -> String? {
+        guard let fetched = try? run(["sh", repositoryRoot + "/scripts/fetch-chat-model.sh"]), fetched.status == 0,
+            let path = fetched.output.split(separator: "\n").last.map(String.init), FileManager.default.isReadableFile(atPath: path)
+        else { return nil }
+        return path
+    }
 
     /// The generative model's cartridged arguments.
     static func generativeModel(in directory: TemporaryDirectory) throws -> [String] {
@@ -103,10 +109,10 @@ struct OpenAIClientTests {
         let embedder = try await RunningDaemon(model: (try Self.embeddingModel(in: directory), try TemporaryDirectory("gateway-openai-embed")))
         // The chat cartridge: SmolLM2-135M-Instruct (GGUF) with its own chat template, when present.
         var chatter: RunningDaemon?
-        if FileManager.default.isReadableFile(atPath: Self.chatModelPath) {
-            chatter = try await RunningDaemon(model: (["--gguf", Self.chatModelPath], try TemporaryDirectory("gateway-openai-chat")))
+        if let chatModel = Self.chatModelPath() {
+            chatter = try await RunningDaemon(model: (["--gguf", chatModel], try TemporaryDirectory("gateway-openai-chat")))
         } else {
-            print("openai-client gateway tests: \(Self.chatModelPath) is absent; the chat tests skip")
+            print("openai-client gateway tests: the chat model could not be fetched (scripts/fetch-chat-model.sh); the chat tests skip")
         }
         let port = try Self.freePort()
         var arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--no-usb", "--connect", "unix:\(generator.socketPath)",

@@ -112,7 +112,7 @@ def test_chat_on_a_model_without_a_chat_template_is_refused(client, completion_m
 def chat_model():
     model = os.environ.get("GATEWAY_CHAT_MODEL")
     if not model:
-        pytest.skip("no chat cartridge: SmolLM2-135M-Instruct.Q4_1.gguf is not in ~/.cache/cartridge (see the Swift runner)")
+        pytest.skip("no chat cartridge: scripts/fetch-chat-model.sh could not fetch SmolLM2-135M-Instruct (see the Swift runner)")
     return model
 
 

@@ -17,6 +17,8 @@ Prints one JSON object (or, with --text, one line):
     mean_row_offset  mean over positions of mean(cand - ref) (a shift common to a row does not change
                      the softmax; rms_error_centered removes it per row)
     rms_error_centered
+    rms_error_top10  RMS error over each row's 10 largest reference logits (the ones sampling sees)
+    max_abs_error_top10
     argmax_eligible  positions whose reference top1 - top2 margin exceeds --margin (default 1.0)
     argmax_agree     how many of those have the same argmax in the candidate
     argmax_agreement argmax_agree / argmax_eligible (1.0 when none are eligible)
@@ -65,6 +67,9 @@ def compare(reference, candidate, margin):
         for p in np.nonzero(eligible & (ref_argmax != cand_argmax))[0]
     ]
     eligible_count = int(eligible.sum())
+    top_k = min(10, reference.shape[1])
+    top_index = np.argpartition(-reference, top_k - 1, axis=1)[:, :top_k]
+    top_difference = np.take_along_axis(difference, top_index, axis=1)
     return {
         "positions": int(reference.shape[0]),
         "vocab": int(reference.shape[1]),
@@ -75,6 +80,8 @@ def compare(reference, candidate, margin):
         "reference_rms": float(np.sqrt(np.mean(reference ** 2))),
         "mean_row_offset": float(row_offset.mean()),
         "rms_error_centered": float(np.sqrt(np.mean((difference - row_offset) ** 2))),
+        "rms_error_top10": float(np.sqrt(np.mean(top_difference ** 2))),
+        "max_abs_error_top10": float(np.abs(top_difference).max()),
         "margin_threshold": margin,
         "argmax_eligible": eligible_count,
         "argmax_agree": int(agree.sum()),
@@ -111,8 +118,9 @@ def main():
     result = compare(reference, candidate, args.margin)
     if args.text:
         print(f"positions {result['positions']}  rms {result['rms_error']:.4f}"
-              f" (centered {result['rms_error_centered']:.4f})  max {result['max_abs_error']:.4f}"
-              f" @{result['max_abs_position']}:{result['max_abs_token']}"
+              f" (centered {result['rms_error_centered']:.4f}, top10 {result['rms_error_top10']:.4f})"
+              f"  max {result['max_abs_error']:.4f} @{result['max_abs_position']}:{result['max_abs_token']}"
+              f" (top10 {result['max_abs_error_top10']:.4f})"
               f"  argmax {result['argmax_agree']}/{result['argmax_eligible']} where margin > {args.margin}"
               f"  (all {result['argmax_agree_all']:.3f})")
     else:
