@@ -147,11 +147,12 @@ sed -n "s/^\([0-9]* passed, [0-9]* failed\)/FIGURE conformance over usb: \1/p" /
 # It holds the cartridge's interface, so it runs after the other host-side steps.
 if [ $daemon_kind = cartridged ]; then
     ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
-    $cli serve --listen 127.0.0.1:8080 --log-level warning >/tmp/gateway.log 2>&1 &
+    $cli serve --listen 127.0.0.1:8080 --log-level info >/tmp/gateway.log 2>&1 &
     gateway=$!
-    gateway_models() { wget -q -T 5 -O - http://127.0.0.1:8080/v1/models 2>/dev/null; }
+    # (busybox wget has no timeout option: timeout(1) bounds it.)
+    gateway_models() { timeout 10 wget -q -O - http://127.0.0.1:8080/v1/models 2>/dev/null; }
     gateway_complete() {
-        wget -q -T 60 -O - --header "Content-Type: application/json" \
+        timeout 120 wget -q -O - --header "Content-Type: application/json" \
             --post-data '{"model":"model.bin","prompt":[1,42],"max_tokens":8,"temperature":0}' \
             http://127.0.0.1:8080/v1/completions 2>/dev/null
     }
@@ -159,9 +160,9 @@ if [ $daemon_kind = cartridged ]; then
     wait_models() {
         i=0
         while [ $i -lt $(($2 * 10)) ]; do
-            if [ "$1" = "!" ]; then gateway_models | grep -q '"id"' || return 0
+            if [ "$1" = "!" ]; then gateway_models | grep -q '"data":\[\]' && return 0
             else gateway_models | grep -q "$1" && return 0; fi
-            sleep 0.1; i=$((i + 1))
+            sleep 0.5; i=$((i + 5))
         done
         return 1
     }
@@ -181,6 +182,8 @@ if [ $daemon_kind = cartridged ]; then
     else fail p2-gateway-requests-resume-after-replug "$(cat /tmp/gateway-completion2.log) $(tail -3 /tmp/gateway.log)"; fi
     kill -TERM $gateway
     wait $gateway && pass p2-gateway-sigterm || fail p2-gateway-sigterm "$(tail -5 /tmp/gateway.log)"
+    echo "---- gateway log"
+    tail -n 20 /tmp/gateway.log | sed "s/^/  [gateway] /"
 fi
 
 # Clean teardown on SIGTERM.
