@@ -2,7 +2,8 @@
 # Both install what they need (Debian 12 packages via apt-get; Swift packages from the mirror).
 
 SWIFT ?= swift
-APT_PACKAGES := pkg-config libusb-1.0-0-dev libusbgx-dev libconfig-dev qemu-system-x86 busybox-static kmod cpio python3-pip
+APT_PACKAGES := pkg-config libusb-1.0-0-dev libusbgx-dev libconfig-dev qemu-system-x86 busybox-static kmod cpio python3-pip \
+	curl nginx-light
 BIN := .build/release
 
 .PHONY: deps python-deps build release test unit-test vm-test demo clean

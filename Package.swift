@@ -36,6 +36,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // MARK: C interop
@@ -101,6 +106,21 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "CartridgeGateway",
+            dependencies: [
+                "CartridgeClient", "CartridgeWire", "CartridgeUSBHost",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "CartridgeConformance",
             dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeClient"],
             swiftSettings: strictSettings
@@ -121,9 +141,10 @@ let package = Package(
         .executableTarget(
             name: "cartridge",
             dependencies: [
-                "CartridgeClient", "CartridgeConformance", "CartridgeImage", "CartridgeInference", "CartridgeSystem", "CartridgeUSBHost",
-                "CartridgeWire",
+                "CartridgeClient", "CartridgeConformance", "CartridgeGateway", "CartridgeImage", "CartridgeInference", "CartridgeSystem",
+                "CartridgeUSBHost", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -144,6 +165,9 @@ let package = Package(
             dependencies: [
                 "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeImage", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings + kernelSettings
         ),
@@ -171,6 +195,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost", "CartridgeSystem"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CartridgeGatewayTests",
+            dependencies: [
+                "CartridgeGateway", "CartridgeClient", "CartridgeTestSupport", "CartridgeWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "CartridgeConformanceTests",
             dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeInference", "CartridgeSystem", "CartridgeTestSupport", "CartridgeWire"],

@@ -9,7 +9,7 @@ struct CartridgeCommand: AsyncParsableCommand {
         subcommands: [
             InfoCommand.self, ChatCommand.self, GenerateCommand.self, TokenizeCommand.self, DetokenizeCommand.self, EmbedCommand.self,
             PingCommand.self, PowerCommand.self, SearchCommand.self, ConformanceCommand.self, BurnCommand.self, InspectCommand.self,
-            ListCommand.self, WatchCommand.self,
+            ListCommand.self, WatchCommand.self, ServeCommand.self,
         ]
     )
 }

@@ -142,6 +142,50 @@ done
 check p2-conformance-over-usb 240 $cli conformance -c usb /conformance/01-handshake.cts /conformance/07-limits.cts /conformance/08-framing.cts
 sed -n "s/^\([0-9]* passed, [0-9]* failed\)/FIGURE conformance over usb: \1/p" /tmp/check.log
 
+# The host gateway over the USB cartridge: `cartridge serve` finds it by scanning the bus (no
+# udevd here), /v1/models follows an unplug (UDC unbound) and a replug, and requests resume.
+# It holds the cartridge's interface, so it runs after the other host-side steps.
+if [ $daemon_kind = cartridged ]; then
+    ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
+    $cli serve --listen 127.0.0.1:8080 --log-level info >/tmp/gateway.log 2>&1 &
+    gateway=$!
+    # (busybox wget has no timeout option: timeout(1) bounds it.)
+    gateway_models() { timeout 10 wget -q -O - http://127.0.0.1:8080/v1/models 2>/dev/null; }
+    gateway_complete() {
+        timeout 120 wget -q -O - --header "Content-Type: application/json" \
+            --post-data '{"model":"model.bin","prompt":[1,42],"max_tokens":8,"temperature":0}' \
+            http://127.0.0.1:8080/v1/completions 2>/dev/null
+    }
+    # wait_models PATTERN SECONDS: until /v1/models matches (or, with !, stops matching).
+    wait_models() {
+        i=0
+        while [ $i -lt $(($2 * 10)) ]; do
+            if [ "$1" = "!" ]; then gateway_models | grep -q '"data":\[\]' && return 0
+            else gateway_models | grep -q "$1" && return 0; fi
+            sleep 0.5; i=$((i + 5))
+        done
+        return 1
+    }
+    wait_models '"id":"model.bin"' 30 && pass p2-gateway-lists-usb-cartridge || fail p2-gateway-lists-usb-cartridge "$(gateway_models) $(tail -3 /tmp/gateway.log)"
+    gateway_complete >/tmp/gateway-completion.log
+    grep -q '"text_completion"' /tmp/gateway-completion.log && pass p2-gateway-completion-over-usb || fail p2-gateway-completion-over-usb "$(cat /tmp/gateway-completion.log)"
+    unplugged=$(date +%s)
+    echo "" >$gadget/UDC
+    wait_models ! 10 && pass p2-gateway-unplug-removes-model || fail p2-gateway-unplug-removes-model "$(gateway_models)"
+    echo "  [p2-gateway] model gone $(( $(date +%s) - unplugged )) s after the unplug"
+    echo $udc >$gadget/UDC
+    replugged=$(date +%s)
+    wait_models '"id":"model.bin"' 30 && pass p2-gateway-replug-restores-model || fail p2-gateway-replug-restores-model "$(gateway_models) $(tail -3 /tmp/gateway.log)"
+    echo "  [p2-gateway] model back $(( $(date +%s) - replugged )) s after the replug"
+    gateway_complete >/tmp/gateway-completion2.log
+    if grep -q '"text_completion"' /tmp/gateway-completion2.log; then pass p2-gateway-requests-resume-after-replug
+    else fail p2-gateway-requests-resume-after-replug "$(cat /tmp/gateway-completion2.log) $(tail -3 /tmp/gateway.log)"; fi
+    kill -TERM $gateway
+    wait $gateway && pass p2-gateway-sigterm || fail p2-gateway-sigterm "$(tail -5 /tmp/gateway.log)"
+    echo "---- gateway log"
+    tail -n 20 /tmp/gateway.log | sed "s/^/  [gateway] /"
+fi
+
 # Clean teardown on SIGTERM.
 kill -TERM $daemon
 i=0

@@ -1,0 +1,28 @@
+public import CartridgeClient
+
+/// What `cartridge serve` was asked to do.
+public struct GatewayConfiguration: Sendable {
+    /// Address to listen on; loopback by default. Port 0 picks a free port (see `Gateway.onListening`).
+    public var host: String = "127.0.0.1"
+    public var port: Int = 8080
+    /// Cartridges to connect to (and reconnect to when they come back).
+    public var cartridges: [CartridgeURI] = []
+    /// Follow USB hotplug: cartridges plugged in join the pool, unplugged ones leave.
+    public var usbDiscovery: Bool = true
+    /// When set, every route but /health needs `Authorization: Bearer <key>`.
+    public var apiKey: String?
+    /// Origins allowed to call from a browser (CORS); empty: no CORS headers at all. "*" allows any.
+    public var corsOrigins: [String] = []
+    /// Largest request body accepted; larger ones are answered 413.
+    public var maximumBodyBytes: Int = 4 << 20
+    /// Requests in flight per cartridge.
+    public var requestsPerCartridge: Int = 4
+    /// Requests waiting for a cartridge; more are answered 429 with Retry-After.
+    public var queueLimit: Int = 64
+    /// Longest wait in the queue before 503.
+    public var queueTimeout: Duration = .seconds(60)
+    /// How often each cartridge's health is checked (PING): a dead one leaves `/v1/models` within this.
+    public var healthInterval: Duration = .milliseconds(500)
+
+    public init() {}
+}
