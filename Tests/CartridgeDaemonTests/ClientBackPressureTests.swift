@@ -44,7 +44,7 @@ struct ClientBackPressureTests {
             switch event {
             case .token(let token): indices.append(token.index)
             case .done(let summary): done = summary
-            case .promptToken: break
+            case .promptToken: Issue.record("no echo was asked for")
             }
         }
         #expect(indices == (0..<UInt32(total)).map { $0 })
