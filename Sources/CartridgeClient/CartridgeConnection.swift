@@ -273,7 +273,8 @@ public final class CartridgeConnection: Sendable {
     /// Starts a chat answer: the cartridge renders `request.messages` with its model's chat template
     /// and streams the answer like `generate` (end-of-turn tokens end it and are not sent).
     public func chat(_ request: ChatRequest) async throws(CartridgeClientError) -> GenerationStream {
-        let (_, frames) = try await open(request, single: false)
-        return GenerationStream(frames: frames)
+        let (id, frames) = try await open(request, single: false)
+        let router = self.router
+        return GenerationStream(frames: frames, consumed: { router.consumed(id) })
     }
 }

@@ -6,7 +6,7 @@ public struct GenerationStream: AsyncSequence, Sendable {
     public typealias Element = GenerationEvent
     let frames: AsyncThrowingStream<Frame, any Error>
     /// Tells the connection a frame was taken (its buffer for this request is bounded).
-    var consumed: @Sendable () -> Void = {}
+    let consumed: @Sendable () -> Void
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var frames: AsyncThrowingStream<Frame, any Error>.AsyncIterator

@@ -5,7 +5,7 @@ public struct PowerStatusStream: AsyncSequence, Sendable {
     public typealias Element = PowerStatus
     let frames: AsyncThrowingStream<Frame, any Error>
     /// Tells the connection a frame was taken (its buffer for this request is bounded).
-    var consumed: @Sendable () -> Void = {}
+    let consumed: @Sendable () -> Void
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var frames: AsyncThrowingStream<Frame, any Error>.AsyncIterator

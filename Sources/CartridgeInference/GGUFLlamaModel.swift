@@ -80,7 +80,7 @@ public struct GGUFLlamaModel: Sendable {
         chatTemplate = file["tokenizer.chat_template"]?.string
         let model = file["tokenizer.ggml.model"]?.string ?? "(none)"
         let pre = file["tokenizer.ggml.pre"]?.string ?? "default"
-        tokenizerDescription = model == "gpt2" ? "gpt2-bpe/\(pre)" : model
+        tokenizerDescription = model == "gpt2" ? "gpt2-bpe/\(pre)" : model == "llama" ? "sentencepiece-bpe" : model
         tokenizer = try Self.tokenizer(model: model, pre: pre, tokens: tokens, file: file)
         tensorTypes = []
     }
@@ -161,9 +161,21 @@ public struct GGUFLlamaModel: Sendable {
             } catch {
                 throw InferenceError(.malformedTokenizer, "GGUF tokenizer: \(error)")
             }
+        case "llama":
+            // SentencePiece-style BPE with scores and byte fallback (Llama 2 family).
+            do {
+                return try SentencePieceBPETokenizer(
+                    tokens: tokens, scores: file["tokenizer.ggml.scores"]?.floatArray, tokenTypes: types, bosID: id("bos_token_id"),
+                    eosID: id("eos_token_id"), eotID: id("eot_token_id"), unknownID: id("unknown_token_id"),
+                    addBOS: file["tokenizer.ggml.add_bos_token"]?.bool ?? true, addEOS: file["tokenizer.ggml.add_eos_token"]?.bool ?? false,
+                    addSpacePrefix: file["tokenizer.ggml.add_space_prefix"]?.bool ?? true)
+            } catch {
+                throw InferenceError(.malformedTokenizer, "GGUF tokenizer: \(error)")
+            }
         default:
             throw InferenceError(
-                .malformedTokenizer, "tokenizer.ggml.model '\(model)' is not supported (supported: gpt2 byte-level BPE)")
+                .malformedTokenizer,
+                "tokenizer.ggml.model '\(model)' is not supported (supported: gpt2 byte-level BPE, llama SentencePiece BPE)")
         }
     }
 }

@@ -9,7 +9,10 @@ import Testing
 /// consumer lags, the connection stops reading, so back-pressure reaches the device.
 @Suite("Client back-pressure", .timeLimit(.minutes(1)))
 struct ClientBackPressureTests {
-    @Test func aLaggingConsumerStopsTheDeviceFromSending() async throws {
+    /// GENERATE and CHAT streams alike (a stream that never reports what it consumed would stop
+    /// the reader for good after 256 frames).
+    @Test(arguments: [false, true])
+    func aLaggingConsumerStopsTheDeviceFromSending(chat: Bool) async throws {
         let (host, device) = InMemoryTransport.makePair(capacity: 1024)
         let total = 3000
         let sent = Atomic<Int>(0)
@@ -18,7 +21,7 @@ struct ClientBackPressureTests {
             var reader = RawFrameReader(device)
             let hello = try await reader.next()
             let reply = HelloReply(
-                version: 1, maximumPayloadLength: 1 << 20, capabilities: [.generate], maximumRequestsInFlight: 16,
+                version: 1, maximumPayloadLength: 1 << 20, capabilities: [.generate, .chat], maximumRequestsInFlight: 16,
                 deviceName: "scripted", imageDigest: [UInt8](repeating: 0, count: 32))
             try await device.send(reply.frame(requestID: hello.requestID).encoded())
             let generate = try await reader.next()
@@ -33,7 +36,9 @@ struct ClientBackPressureTests {
             try await device.send(done.frame(requestID: generate.requestID).encoded())
         }
         let connection = try await CartridgeConnection.handshake(over: host, uri: .unix(path: "/scripted"))
-        let stream = try await connection.generate(GenerateRequest(prompt: .tokens([1]), maximumTokens: UInt32(total)))
+        let stream = chat
+            ? try await connection.chat(ChatRequest(messages: [ChatMessage(role: "user", content: "hi")], maximumTokens: UInt32(total)))
+            : try await connection.generate(GenerateRequest(prompt: .tokens([1]), maximumTokens: UInt32(total)))
         // Nobody reads for a while: the device must be held back by the bounded buffers.
         try await Task.sleep(for: .milliseconds(500))
         let early = sent.load(ordering: .relaxed)
@@ -44,7 +49,7 @@ struct ClientBackPressureTests {
             switch event {
             case .token(let token): indices.append(token.index)
             case .done(let summary): done = summary
-            case .promptToken: break
+            case .promptToken: Issue.record("no echo was asked for")
             }
         }
         #expect(indices == (0..<UInt32(total)).map { $0 })
