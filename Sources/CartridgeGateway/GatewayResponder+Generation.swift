@@ -195,7 +195,7 @@ extension GatewayResponder {
                 return
             }
             offset += text.utf8.count
-            output.yield(ServerSentEvents.event(formatter.chunk(text: text, finishReason: nil, logprobs: logprobsValue)))
+            output.yield(formatter.chunkEvent(text: text, finishReason: nil, logprobs: logprobsValue))
         }
         if formatter.style == .chat {
             output.yield(ServerSentEvents.event(formatter.chunk(text: "", finishReason: nil, role: true)))
