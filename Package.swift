@@ -176,8 +176,7 @@ let package = Package(
         .target(
             name: "CartridgeTestSupport",
             dependencies: [
-                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem", "CartridgeGGML",
-                "CartridgeGGUF",
+                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeClient", "CartridgeSystem",
             ],
             swiftSettings: strictSettings
         ),
@@ -192,7 +191,7 @@ let package = Package(
         .testTarget(name: "CartridgeTransportTests", dependencies: ["CartridgeTransport", "CartridgeSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "CartridgeDaemonTests",
-            dependencies: ["CartridgeDaemon", "CartridgeClient", "CartridgeTestSupport"],
+            dependencies: ["CartridgeDaemon", "CartridgeClient", "CartridgeInference", "CartridgeTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost", "CartridgeSystem"], swiftSettings: strictSettings),
@@ -210,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CartridgeConformanceTests",
-            dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeSystem", "CartridgeTestSupport"],
+            dependencies: ["CartridgeConformance", "CartridgeDaemon", "CartridgeInference", "CartridgeSystem", "CartridgeTestSupport", "CartridgeWire"],
             swiftSettings: strictSettings
         ),
     ]

@@ -17,3 +17,6 @@ expect ERROR id=6 code=INVALID_ARGUMENT
 # A text prompt is tokenized by the device (with beginning-of-sequence).
 send GENERATE id=7 prompt="Once upon a time" max_tokens=5
 expect-stream id=7 min_tokens=1 max_tokens=5 prompt_tokens=>=2
+# Unknown TOKENIZE option bits (2...7) are ignored: 0xfc with the text "Hi".
+send TOKENIZE id=20 payload=hex:fc020000004869
+expect TOKENS id=20

@@ -31,4 +31,12 @@ expect ERROR id=8 code=INVALID_ARGUMENT
 send GENERATE id=9 tokens=1*$context_length+1 max_tokens=4
 expect ERROR id=9 code=CONTEXT_OVERFLOW
 send GENERATE id=10 tokens=1 max_tokens=4 temperature=-1
-expect ERROR id=10 code=MALFORMED_PAYLOAD
+expect ERROR id=10 code=INVALID_ARGUMENT
+send GENERATE id=11 tokens=1 max_tokens=4 temperature=nan
+expect ERROR id=11 code=INVALID_ARGUMENT
+send GENERATE id=12 tokens=1 max_tokens=4 temperature=inf
+expect ERROR id=12 code=INVALID_ARGUMENT
+send GENERATE id=13 tokens=1 max_tokens=4 top_p=1.5
+expect ERROR id=13 code=INVALID_ARGUMENT
+send GENERATE id=14 tokens=1 max_tokens=4 top_p=-0.1
+expect ERROR id=14 code=INVALID_ARGUMENT

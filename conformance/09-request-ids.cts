@@ -12,11 +12,12 @@ send GENERATE id=3 tokens=1 max_tokens=20
 end
 expect-stream id=2 stop_reason=* max_tokens=20
 expect-stream id=3 stop_reason=* max_tokens=20
-# An id in flight cannot be used again until its final frame.
+# An id in flight cannot be used again until its final frame; the refusal carries id 0,
+# so it cannot be taken for the final frame of the live request.
 send GENERATE id=4 tokens=1 max_tokens=100000
 expect TOKEN id=4 index=0
 send INFO id=4
-expect ERROR id=4 code=INVALID_REQUEST_ID
+expect ERROR id=0 code=INVALID_REQUEST_ID message=~4
 send CANCEL id=4
 expect-stream id=4 from=1 stop_reason=cancelled
 send INFO id=4

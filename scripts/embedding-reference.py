@@ -7,7 +7,8 @@
 sentences.json is a JSON list of strings.
 `tokens` encodes each sentence with the model's own tokenizer.json through Hugging Face
 `tokenizers` (its truncation setting kept, padding turned off) and prints the id lists.
-`embed` tokenizes the same way, then runs an independent float64 numpy BERT forward pass over
+`embed` tokenizes the same way except that it truncates at sentence_bert_config.json's
+max_seq_length when the directory has one (as sentence-transformers does), then runs an independent float64 numpy BERT forward pass over
 model.safetensors: the batch padded to its longest sentence with an attention mask, exact-erf GELU,
 post-LayerNorm blocks, mean pooling over the mask, L2 normalisation. Prints one vector per sentence.
 
@@ -26,9 +27,17 @@ except ImportError as error:  # the Swift tests skip with this message
     sys.exit(3)
 
 
-def tokenize(model_dir, sentences):
+def tokenize(model_dir, sentences, sentence_transformers=False):
     tokenizer = Tokenizer.from_file(f"{model_dir}/tokenizer.json")
     tokenizer.no_padding()
+    if sentence_transformers:
+        # sentence-transformers truncates at sentence_bert_config.json's max_seq_length (256 for
+        # all-MiniLM-L6-v2), not at tokenizer.json's truncation (128); so does the cartridge.
+        try:
+            with open(f"{model_dir}/sentence_bert_config.json") as file:
+                tokenizer.enable_truncation(max_length=json.load(file)["max_seq_length"])
+        except FileNotFoundError:
+            pass
     return [tokenizer.encode(sentence).ids for sentence in sentences]
 
 
@@ -55,7 +64,7 @@ def embed(model_dir, sentences):
     hidden = config["hidden_size"]
     head_size = hidden // heads
 
-    ids = tokenize(model_dir, sentences)
+    ids = tokenize(model_dir, sentences, sentence_transformers=True)
     length = max(len(row) for row in ids)
     batch = len(ids)
     input_ids = np.zeros((batch, length), dtype=np.int64)

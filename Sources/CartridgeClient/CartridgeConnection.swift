@@ -124,7 +124,8 @@ public final class CartridgeConnection: Sendable {
                     break reading
                 }
                 // Replies for an id nobody waits for (e.g. ERROR with id 0 about bytes we sent) are dropped.
-                router.deliver(frame)
+                // A stream whose consumer lags makes this wait (back-pressure up to the device).
+                await router.deliver(frame)
             }
             let bytes: [UInt8]
             do {
@@ -256,15 +257,17 @@ public final class CartridgeConnection: Sendable {
 
     /// The current power status, then every change, until the consuming task stops.
     public func powerUpdates() async throws(CartridgeClientError) -> PowerStatusStream {
-        let (_, frames) = try await open(PowerRequest(), flags: .subscribe, single: false)
-        return PowerStatusStream(frames: frames)
+        let (id, frames) = try await open(PowerRequest(), flags: .subscribe, single: false)
+        let router = self.router
+        return PowerStatusStream(frames: frames, consumed: { router.consumed(id) })
     }
 
     /// Starts a generation. Tokens arrive as they are produced; the last event is `.done`.
     /// Stopping the iteration (or cancelling its task) sends CANCEL.
     public func generate(_ request: GenerateRequest) async throws(CartridgeClientError) -> GenerationStream {
-        let (_, frames) = try await open(request, single: false)
-        return GenerationStream(frames: frames)
+        let (id, frames) = try await open(request, single: false)
+        let router = self.router
+        return GenerationStream(frames: frames, consumed: { router.consumed(id) })
     }
 
     /// Starts a chat answer: the cartridge renders `request.messages` with its model's chat template

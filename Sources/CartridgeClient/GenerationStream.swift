@@ -5,12 +5,16 @@ public import CartridgeWire
 public struct GenerationStream: AsyncSequence, Sendable {
     public typealias Element = GenerationEvent
     let frames: AsyncThrowingStream<Frame, any Error>
+    /// Tells the connection a frame was taken (its buffer for this request is bounded).
+    var consumed: @Sendable () -> Void = {}
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var frames: AsyncThrowingStream<Frame, any Error>.AsyncIterator
+        let consumed: @Sendable () -> Void
 
         public mutating func next() async throws -> GenerationEvent? {
             guard let frame = try await frames.next() else { return nil }
+            consumed()
             if frame.type == .token {
                 return .token(try CartridgeConnection.decode(frame, expecting: .token, as: GeneratedToken.self))
             }
@@ -21,7 +25,7 @@ public struct GenerationStream: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(frames: frames.makeAsyncIterator()) }
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(frames: frames.makeAsyncIterator(), consumed: consumed) }
 
     /// Collects the whole generation: the text and the summary.
     public func collect() async throws -> (text: String, tokens: [UInt32], summary: GenerationSummary) {

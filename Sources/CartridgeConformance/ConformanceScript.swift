@@ -33,6 +33,8 @@ public struct ConformanceScript: Sendable {
                     case "tokenize": capability = .tokenize
                     case "power": capability = .power
                     case "sessions": capability = .sessions
+                    case "chat": capability = .chat
+                    case "logprobs": capability = .logprobs
                     default: throw ConformanceError(.badValue, "unknown capability '\(word)'", at: location)
                     }
                     if isRequirement { requires.insert(capability) } else { without.insert(capability) }

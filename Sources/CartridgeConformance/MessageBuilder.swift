@@ -89,7 +89,24 @@ struct MessageBuilder {
                 topK: UInt32(truncatingIfNeeded: try number("top_k", default: 0)),
                 seed: UInt64(truncatingIfNeeded: try number("seed", default: 0)),
                 session: UInt32(truncatingIfNeeded: try number("session", default: 0)),
-                stopSequences: line.allFields("stop")
+                stopSequences: line.allFields("stop"),
+                topLogprobs: UInt8(truncatingIfNeeded: try number("top_logprobs", default: 0)),
+                echo: try number("echo", default: 0) != 0
+            ).payload()
+        case .chat:
+            // message=ROLE:CONTENT, repeatable, in order.
+            let messages = line.allFields("message").map { field -> ChatMessage in
+                let parts = field.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                return ChatMessage(role: String(parts[0]), content: parts.count > 1 ? String(parts[1]) : "")
+            }
+            payload = ChatRequest(
+                messages: messages, maximumTokens: UInt32(truncatingIfNeeded: try number("max_tokens", default: 16)),
+                temperature: try float("temperature", default: 0), topP: try float("top_p", default: 0),
+                topK: UInt32(truncatingIfNeeded: try number("top_k", default: 0)),
+                seed: UInt64(truncatingIfNeeded: try number("seed", default: 0)),
+                session: UInt32(truncatingIfNeeded: try number("session", default: 0)),
+                stopSequences: line.allFields("stop"),
+                topLogprobs: UInt8(truncatingIfNeeded: try number("top_logprobs", default: 0))
             ).payload()
         case .embed:
             payload = EmbedRequest(sentences: line.allFields("sentence")).payload()

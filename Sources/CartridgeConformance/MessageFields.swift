@@ -39,6 +39,13 @@ enum MessageFields {
                 fields["index"] = "\(token.index)"
                 fields["token_id"] = "\(token.tokenID)"
                 fields["text"] = token.text
+                fields["top_count"] = "\(token.logprobs?.top.count ?? 0)"
+            case .promptToken:
+                let token = try PromptToken(payload: frame.payload)
+                fields["index"] = "\(token.index)"
+                fields["token_id"] = "\(token.tokenID)"
+                fields["text"] = token.text
+                fields["top_count"] = "\(token.logprobs?.top.count ?? 0)"
             case .embeddings:
                 let reply = try EmbeddingsReply(payload: frame.payload)
                 fields["dimension"] = "\(reply.dimension)"
@@ -58,6 +65,7 @@ enum MessageFields {
                 fields["tokens_per_second_cap"] = "\(status.tokensPerSecondCap)"
                 fields["estimated_draw_mw"] = "\(status.estimatedDrawMilliwatts)"
                 fields["max_power_ma"] = "\(status.maxPowerMilliamps)"
+                fields["request_data_object"] = "\(status.requestDataObject)"
                 fields["offered_count"] = "\(status.offeredObjects.count)"
             case .pong:
                 fields["data"] = "hex:" + lowercaseHex(frame.payload)

@@ -12,6 +12,15 @@ public final class CartridgeServer: Service {
     private let listeners: [any CartridgeListener]
     private let context: ServerContext
     private let connections = Mutex<[ObjectIdentifier: ConnectionHandler]>([:])
+    private let stopping = Atomic<Bool>(false)
+    /// Why the server must stop on its own (a listener that keeps failing); ends `run()` with it.
+    private let failure = Mutex<TransportError?>(nil)
+    private let fatal = AsyncStream.makeStream(of: Void.self)
+    /// Consecutive `accept` failures (100 ms apart) after which a listener is considered broken.
+    static let maximumConsecutiveAcceptFailures = 30
+
+    /// Connections open now (for tests and diagnostics).
+    public var connectionCount: Int { connections.withLock { $0.count } }
 
     public init(
         model: any ServedModel, listeners: [any CartridgeListener], power: PowerController,
@@ -21,19 +30,28 @@ public final class CartridgeServer: Service {
         self.context = ServerContext(
             model: model, inference: DedicatedThread(name: "inference"), power: power,
             generationSlots: GenerationSlots(capacity: configuration.maximumConcurrentGenerations),
+            embedSlots: GenerationSlots(capacity: configuration.maximumConcurrentEmbeds),
             configuration: configuration, logger: logger)
     }
 
     public func run() async throws {
         let logger = context.logger
+        let fatalEvents = fatal.stream
         await withDiscardingTaskGroup { group in
             for listener in listeners {
                 group.addTask { await self.acceptConnections(from: listener) }
             }
+            group.addTask { await self.sweepConnections() }
             group.addTask {
                 // Wait for SIGTERM/SIGINT (or cancellation), then stop accepting, end every stream
                 // with DONE(shutdown), and close connections whose hosts do not let go in time.
-                try? await gracefulShutdown()
+                await withTaskGroup(of: Void.self) { waiting in
+                    waiting.addTask { try? await gracefulShutdown() }
+                    waiting.addTask { for await _ in fatalEvents { break } }
+                    await waiting.next()
+                    waiting.cancelAll()
+                }
+                self.stopping.store(true, ordering: .relaxed)
                 logger.info("shutting down")
                 for listener in self.listeners { listener.close() }
                 for handler in self.connections.withLock({ Array($0.values) }) { handler.beginShutdown() }
@@ -46,31 +64,70 @@ public final class CartridgeServer: Service {
             }
         }
         context.inference.shutdown()
+        if let failure = failure.withLock({ $0 }) { throw failure }
         logger.info("stopped")
     }
 
     private func acceptConnections(from listener: any CartridgeListener) async {
         let logger = context.logger
         logger.info("listening", metadata: ["endpoint": "\(listener.endpointDescription)"])
+        var consecutiveFailures = 0
         await withDiscardingTaskGroup { group in
             while true {
                 let transport: (any CartridgeTransport)?
                 do {
                     transport = try await listener.accept()
+                    consecutiveFailures = 0
                 } catch {
-                    logger.error("accept failed", metadata: ["endpoint": "\(listener.endpointDescription)", "error": "\(error)"])
+                    consecutiveFailures += 1
+                    logger.info("accept failed", metadata: ["endpoint": "\(listener.endpointDescription)", "error": "\(error)"])
+                    if consecutiveFailures >= Self.maximumConsecutiveAcceptFailures {
+                        // A broken listener ends the service with an error instead of logging for ever.
+                        let broken = error as? TransportError ?? TransportError(.io, "\(error)")
+                        failure.withLock { if $0 == nil { $0 = broken } }
+                        fatal.continuation.yield()
+                        break
+                    }
                     try? await Task.sleep(for: .milliseconds(100))
                     continue
                 }
                 guard let transport else { break }
+                let limit = context.configuration.maximumConnections
                 let handler = ConnectionHandler(transport: transport, context: context)
                 let key = ObjectIdentifier(handler)
-                connections.withLock { $0[key] = handler }
+                let admitted = connections.withLock { connections -> Bool in
+                    guard connections.count < limit else { return false }
+                    connections[key] = handler
+                    return true
+                }
+                guard admitted else {
+                    logger.notice("connection refused: limit reached", metadata: ["connections.limit": "\(limit)"])
+                    group.addTask { await Self.refuse(transport, limit: limit) }
+                    continue
+                }
                 group.addTask {
                     await handler.run()
                     self.connections.withLock { _ = $0.removeValue(forKey: key) }
                 }
             }
+        }
+    }
+
+    /// A connection past the limit: one ERROR(BUSY) with id 0, then close (PROTOCOL.md 6).
+    private static func refuse(_ transport: any CartridgeTransport, limit: Int) async {
+        let refusal = ErrorReply(.busy, "the cartridge already serves \(limit) connections; try again later")
+        try? await transport.send(refusal.frame(requestID: 0).encoded())
+        transport.close()
+    }
+
+    /// Four times a second: closes connections that have not completed HELLO in time, and ends
+    /// the streams of hosts that stopped reading (their generation slots are given back).
+    private func sweepConnections() async {
+        let clock = ContinuousClock()
+        while !stopping.load(ordering: .relaxed) && !Task.isCancelled {
+            try? await Task.sleep(for: .milliseconds(250))
+            let now = clock.now
+            for handler in connections.withLock({ Array($0.values) }) { handler.sweep(now: now) }
         }
     }
 }

@@ -15,6 +15,11 @@ final class ConnectionHandler: Sendable {
     private let sessions: Mutex<[UInt32: SessionSlot]>
     private let shuttingDown = Atomic<Bool>(false)
     private let logger: Logger
+    private let connectedAt = ContinuousClock.now
+    /// EMBED work per turn on the inference thread (at most this many sentences and bytes of text,
+    /// at least one sentence): a CANCEL or a disconnect waits for one chunk, not the batch.
+    static let embedChunk = 8
+    static let embedChunkBytes = 2048
 
     /// A KV-cache context kept between GENERATE requests; `busy` while a request uses it.
     private struct SessionSlot {
@@ -66,15 +71,18 @@ final class ConnectionHandler: Sendable {
                     case .start(let id, let request):
                         if shuttingDown.load(ordering: .relaxed) {
                             let refusal = ErrorReply(.shuttingDown, "the daemon is shutting down")
+                            session.withLock { $0.finish(requestID: id) }
                             try? await sender.send(refusal.frame(requestID: id).encoded())
-                            finish(id)
+                            closeIfIdleAndShuttingDown()
                             continue
                         }
                         let control = RequestControl()
                         controls.withLock { $0[id] = control }
                         group.addTask {
                             await self.serve(request, id: id, control: control)
-                            self.finish(id)
+                            // Normally released already, just before the final frame went out.
+                            self.release(id, control: control)
+                            self.closeIfIdleAndShuttingDown()
                         }
                     }
                 }
@@ -104,13 +112,20 @@ final class ConnectionHandler: Sendable {
         for control in controls.withLock({ Array($0.values) }) { control.stop(reason) }
     }
 
-    private func finish(_ id: UInt32) {
-        let idle = controls.withLock { controls -> Bool in
-            controls.removeValue(forKey: id)
-            return controls.isEmpty
+    /// Frees the request's id (once): the host may reuse it as soon as it has read the final
+    /// frame, so this runs just before that frame is sent (PROTOCOL.md 4: "After the final frame
+    /// the id is free"). A later request with the same id has its own control, left alone here.
+    private func release(_ id: UInt32, control: RequestControl) {
+        guard control.markReleased() else { return }
+        controls.withLock { controls in
+            if controls[id] === control { controls.removeValue(forKey: id) }
         }
         session.withLock { $0.finish(requestID: id) }
-        if idle && shuttingDown.load(ordering: .relaxed) { transport.close() }
+    }
+
+    private func closeIfIdleAndShuttingDown() {
+        guard shuttingDown.load(ordering: .relaxed), controls.withLock({ $0.isEmpty }) else { return }
+        transport.close()
     }
 
     // MARK: Requests
@@ -119,29 +134,29 @@ final class ConnectionHandler: Sendable {
         do {
             switch request {
             case .info:
-                try await reply(context.model.card.frame(requestID: id))
+                try await reply(context.model.card.frame(requestID: id), finalOf: control)
             case .tokenize(let tokenize):
                 try require(.tokenize, "TOKENIZE")
                 let model = context.model
                 let tokens = try await context.infer { () throws(ModelError) in
                     try model.tokenize(tokenize.text, options: tokenize.options)
                 }
-                try await reply(TokenList(tokens: tokens).frame(requestID: id))
+                try await reply(TokenList(tokens: tokens).frame(requestID: id), finalOf: control)
             case .detokenize(let detokenize):
                 try require(.tokenize, "DETOKENIZE")
                 let model = context.model
                 let text = try await context.infer { () throws(ModelError) in try model.detokenize(detokenize.tokens) }
-                try await reply(TextReply(text: text).frame(requestID: id))
+                try await reply(TextReply(text: text).frame(requestID: id), finalOf: control)
             case .embed(let embed):
-                try require(.embed, "EMBED")
-                guard !embed.sentences.isEmpty else { throw ErrorReply(.invalidArgument, "EMBED needs at least one sentence") }
-                let model = context.model
-                let vectors = try await context.infer { () throws(ModelError) in try model.embed(embed.sentences) }
-                try await reply(EmbeddingsReply(vectors: vectors).frame(requestID: id))
+                try await serveEmbedding(embed, id: id, control: control)
             case .power(let subscribe):
                 try await servePower(id: id, subscribe: subscribe, control: control)
             case .generate(let generate):
                 try require(.generate, "GENERATE")
+                if case .text = generate.prompt {
+                    // As TOKENIZE: without a tokenizer a text prompt is unsupported, not malformed.
+                    try require(.tokenize, "a text prompt (the model has no tokenizer; send token ids)")
+                }
                 try await serveGeneration(GenerationSpec(generate), id: id, control: control)
             case .chat(let chat):
                 try require(.chat, "CHAT")
@@ -152,7 +167,7 @@ final class ConnectionHandler: Sendable {
                 try await serveGeneration(GenerationSpec(chat, promptTokens: tokens), id: id, control: control)
             }
         } catch let error as ErrorReply {
-            try? await reply(error.frame(requestID: id))
+            try? await reply(error.frame(requestID: id), finalOf: control)
         } catch {
             // The transport failed while replying: the read loop sees the disconnect too.
             logger.debug("reply failed", metadata: ["request": "\(id)", "error": "\(error)"])
@@ -165,8 +180,10 @@ final class ConnectionHandler: Sendable {
         }
     }
 
-    /// Sends a final or stream frame, replacing it by PAYLOAD_TOO_LARGE if it exceeds the negotiated limit.
-    private func reply(_ frame: Frame) async throws(TransportError) {
+    /// Sends a stream frame (`finalOf` nil) or a request's final frame (`finalOf` its control: the
+    /// id is released first), replacing it by PAYLOAD_TOO_LARGE if it exceeds the negotiated limit.
+    private func reply(_ frame: Frame, finalOf control: RequestControl? = nil) async throws(TransportError) {
+        if let control { release(frame.requestID, control: control) }
         let limit = session.withLock { $0.maximumPayloadLength }
         if frame.payload.count > Int(limit) {
             let error = ErrorReply(
@@ -178,12 +195,67 @@ final class ConnectionHandler: Sendable {
         try await sender.send(frame.encoded())
     }
 
+    /// Runs an EMBED in chunks (`embedChunk`, `embedChunkBytes`), checking for CANCEL (or a disconnect)
+    /// between them; a stopped EMBED ends with DONE(cancelled) instead of EMBEDDINGS.
+    private func serveEmbedding(_ embed: EmbedRequest, id: UInt32, control: RequestControl) async throws {
+        try require(.embed, "EMBED")
+        let sentences = embed.sentences
+        guard !sentences.isEmpty else { throw ErrorReply(.invalidArgument, "EMBED needs at least one sentence") }
+        guard sentences.count <= BertServedModel.maximumBatch else {
+            throw ErrorReply(.invalidArgument, "\(sentences.count) sentences; at most \(BertServedModel.maximumBatch) per EMBED")
+        }
+        guard context.embedSlots.tryAcquire() else {
+            throw ErrorReply(.busy, "\(context.embedSlots.capacity) EMBED requests are already running on this cartridge")
+        }
+        defer { context.embedSlots.release() }
+        let model = context.model
+        var vectors: [[Float]] = []
+        vectors.reserveCapacity(sentences.count)
+        var start = 0
+        while start < sentences.count {
+            if let reason = control.stopReason {
+                try await reply(GenerationSummary.ended(reason).frame(requestID: id), finalOf: control)
+                return
+            }
+            // Up to `embedChunk` sentences and `embedChunkBytes` of text (at least one sentence).
+            var end = start + 1
+            var bytes = sentences[start].utf8.count
+            while end < sentences.count, end - start < Self.embedChunk, bytes + sentences[end].utf8.count <= Self.embedChunkBytes {
+                bytes += sentences[end].utf8.count
+                end += 1
+            }
+            let chunk = Array(sentences[start..<end])
+            vectors += try await context.infer { () throws(ModelError) in try model.embed(chunk) }
+            start = end
+        }
+        try await reply(EmbeddingsReply(vectors: vectors).frame(requestID: id), finalOf: control)
+    }
+
+    /// Called by the server's sweeper: enforces the handshake timeout and the stall timeout.
+    func sweep(now: ContinuousClock.Instant) {
+        let configuration = context.configuration
+        let awaitingHello = session.withLock { $0.phase == .awaitingHello }
+        if awaitingHello && connectedAt.duration(to: now) > configuration.handshakeTimeout {
+            logger.info("closing a connection without HELLO", metadata: ["timeout": "\(configuration.handshakeTimeout)"])
+            transport.close()
+            return
+        }
+        if let since = sender.sendingSince, since.duration(to: now) > configuration.streamStallTimeout {
+            let stalled = controls.withLock { Array($0.values) }
+            guard !stalled.isEmpty else { return }
+            for control in stalled { control.stop(.stalled) }
+        }
+    }
+
     private func servePower(id: UInt32, subscribe: Bool, control: RequestControl) async throws {
         let power = context.power
         let changes = subscribe ? power.changes() : nil
         var sentSequence = power.status.sequence
+        guard let changes else {
+            try await reply(power.status.frame(requestID: id), finalOf: control)
+            return
+        }
         try await reply(power.status.frame(requestID: id))
-        guard let changes else { return }
         var iterator = changes.stream.makeAsyncIterator()
         control.onStop(changes.finish)
         while let status = await iterator.next() {
@@ -192,10 +264,7 @@ final class ConnectionHandler: Sendable {
             sentSequence = status.sequence
             try await reply(status.frame(requestID: id))
         }
-        let summary = GenerationSummary(
-            stopReason: control.stopReason ?? .cancelled, promptTokens: 0, cachedPromptTokens: 0, generatedTokens: 0,
-            timeToFirstTokenMicroseconds: 0, totalMicroseconds: 0, tokensPerSecond: 0)
-        try await reply(summary.frame(requestID: id))
+        try await reply(GenerationSummary.ended(control.stopReason ?? .cancelled).frame(requestID: id), finalOf: control)
     }
 
     private func serveGeneration(_ request: GenerationSpec, id: UInt32, control: RequestControl) async throws {
@@ -209,9 +278,16 @@ final class ConnectionHandler: Sendable {
             throw ErrorReply(
                 .busy, "\(context.generationSlots.capacity) generations are already running on this cartridge")
         }
-        defer { context.generationSlots.release() }
+        // Given back once: when the generation ends, or as soon as the host is found stalled (the
+        // task may stay blocked on the unread frame; it holds no slot while it waits).
+        let slot = SlotRelease(context.generationSlots)
+        defer { slot.release() }
+        control.onStop { [weak control] in if control?.stopReason == .stalled { slot.release() } }
         let generation = try claimContext(session: request.session)
-        defer { releaseContext(session: request.session) }
+        // Released before the final frame (the host may reuse the session as soon as it sees DONE),
+        // or on the way out if the generation fails; never twice (a new request may hold it by then).
+        var sessionReleased = false
+        defer { if !sessionReleased { releaseContext(session: request.session) } }
 
         let accounting = try await context.infer { () throws(ModelError) in try generation.start(request) }
         for echoed in accounting.echoed {
@@ -229,7 +305,11 @@ final class ConnectionHandler: Sendable {
                 break
             }
             if generated >= request.maximumTokens {
+                // One more step releases the text held back for a possible stop sequence: the model
+                // ends the generation at its own maximum without computing another token.
                 stopReason = .maximumTokens
+                let last = try await context.infer { () throws(ModelError) in try generation.next() }
+                if case .finished(_, let text) = last { trailingText = text }
                 break
             }
             let step = try await context.infer { () throws(ModelError) in try generation.next() }
@@ -258,7 +338,10 @@ final class ConnectionHandler: Sendable {
             totalMicroseconds: started.duration(to: clock.now).microseconds,
             tokensPerSecond: generated > 1 && decodeSeconds > 0 ? Float(Double(generated - 1) / decodeSeconds) : 0,
             trailingText: trailingText)
-        try await reply(summary.frame(requestID: id))
+        slot.release()
+        releaseContext(session: request.session)
+        sessionReleased = true
+        try await reply(summary.frame(requestID: id), finalOf: control)
         logger.debug(
             "generation done",
             metadata: ["request": "\(id)", "tokens": "\(generated)", "reason": "\(stopReason)"])
@@ -278,7 +361,8 @@ final class ConnectionHandler: Sendable {
                 return .success(slot.context)
             }
             if sessions.count >= limit {
-                return .failure(ErrorReply(.busy, "this connection already keeps \(limit) sessions"))
+                // Not BUSY: sessions end only with the connection, so a retry could never succeed.
+                return .failure(ErrorReply(.invalidArgument, "this connection already keeps \(limit) sessions; reuse one of their ids"))
             }
             return .success(nil)
         }

@@ -18,3 +18,15 @@ final class GenerationSlots: Sendable {
 
     func release() { inUse.withLock { $0 -= 1 } }
 }
+
+/// Gives one acquired slot back exactly once, whoever calls first.
+final class SlotRelease: Sendable {
+    private let slots: GenerationSlots
+    private let released = Atomic<Bool>(false)
+
+    init(_ slots: GenerationSlots) { self.slots = slots }
+
+    func release() {
+        if !released.exchange(true, ordering: .acquiringAndReleasing) { slots.release() }
+    }
+}

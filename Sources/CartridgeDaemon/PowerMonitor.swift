@@ -84,7 +84,7 @@ public struct PowerMonitor: Service {
             contractMillivolts: summary.contractMillivolts, contractMilliamps: summary.contractMilliamps,
             budgetMilliwatts: summary.budgetMilliwatts, workerCount: UInt8(clamping: summary.workerCount),
             tokensPerSecondCap: cap, estimatedDrawMilliwatts: summary.estimatedDrawMilliwatts,
-            maxPowerMilliamps: UInt16(clamping: summary.maxPowerMilliamps))
+            maxPowerMilliamps: UInt16(clamping: summary.maxPowerMilliamps), requestDataObject: summary.requestDataObject)
     }
 }
 

@@ -8,6 +8,7 @@ public final class RequestControl: Sendable {
     private struct State {
         var stopReason: StopReason?
         var handlers: [@Sendable () -> Void] = []
+        var released = false
     }
     private let state = Mutex(State())
 
@@ -25,6 +26,14 @@ public final class RequestControl: Sendable {
             return state.handlers
         }
         for handler in handlers { handler() }
+    }
+
+    /// Records that the request's id has been freed; true only for the first call.
+    public func markReleased() -> Bool {
+        state.withLock { state in
+            defer { state.released = true }
+            return !state.released
+        }
     }
 
     /// Runs `handler` when the request is stopped (at once if it already is).

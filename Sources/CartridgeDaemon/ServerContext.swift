@@ -9,6 +9,8 @@ struct ServerContext: Sendable {
     let inference: DedicatedThread
     let power: PowerController
     let generationSlots: GenerationSlots
+    /// Device-wide bound on concurrent EMBED work (`ServerConfiguration.maximumConcurrentEmbeds`).
+    let embedSlots: GenerationSlots
     let configuration: ServerConfiguration
     let logger: Logger
 

@@ -15,6 +15,9 @@ public enum BertImage {
     public static let tokenizerKindVocabulary = "wordpiece-vocab"
     /// Manifest key for the LayerNorm epsilon (a decimal number, not an integer hyperparameter).
     public static let layerNormEpsilonKey = "layer_norm_eps"
+    /// Manifest key for sentence-transformers' `max_seq_length` (sentence_bert_config.json), when the
+    /// model directory has one: the truncation length, which overrides tokenizer.json's.
+    public static let maximumSequenceLengthKey = "sentence_transformers.max_seq_length"
 
     /// Burns `directory` to `outputPath`. The manifest records the SHA-256 of each input file (`source.*`).
     @discardableResult
@@ -39,8 +42,21 @@ public enum BertImage {
             (tokenizerKind, tokenizerBlob) = (tokenizerKindVocabulary, vocabulary)
             extra["source.vocabulary.sha256"] = vocabulary.withUnsafeBytes { hexString(ImageCrypto.sha256($0)) }
         }
-        let contextLength = config.maximumPositions
-        let tokenizer = try makeTokenizer(kind: tokenizerKind, blob: tokenizerBlob, contextLength: contextLength, config: config)
+        var contextLength = config.maximumPositions
+        var overridesTruncation = false
+        let sentenceConfigPath = directory + "/" + SentenceTransformersConfig.fileName
+        if let sentenceConfigBytes = try? readSmallFile(sentenceConfigPath, limit: 1 << 20, what: SentenceTransformersConfig.fileName) {
+            let sentenceConfig: SentenceTransformersConfig
+            do { sentenceConfig = try SentenceTransformersConfig(json: sentenceConfigBytes) } catch {
+                throw ImageError(.malformedSource, "\(sentenceConfigPath): \(error.message)", cause: error)
+            }
+            contextLength = sentenceConfig.truncationLength(positions: config.maximumPositions)
+            overridesTruncation = true
+            extra[maximumSequenceLengthKey] = "\(contextLength)"
+            extra["source.sentence_bert_config.sha256"] = sentenceConfigBytes.withUnsafeBytes { hexString(ImageCrypto.sha256($0)) }
+        }
+        let tokenizer = try makeTokenizer(
+            kind: tokenizerKind, blob: tokenizerBlob, contextLength: contextLength, config: config, overridesTruncation: overridesTruncation)
         extra[layerNormEpsilonKey] = "\(config.layerNormEpsilon)"
 
         let mapping: MappedFile
@@ -132,8 +148,14 @@ public enum BertImage {
             }
             views[name] = TensorView(.float32(base), shape: shape)
         }
+        let overridesTruncation = manifest.extra[maximumSequenceLengthKey] != nil
+        if let recorded = manifest.extra[maximumSequenceLengthKey], Int(recorded) != manifest.contextLength {
+            throw ImageError(
+                .manifestMismatch, "manifest \(maximumSequenceLengthKey) '\(recorded)' disagrees with context_length \(manifest.contextLength)")
+        }
         let tokenizer = try makeTokenizer(
-            kind: manifest.tokenizerKind, blob: Array(image.tokenizerBlob), contextLength: manifest.contextLength, config: config)
+            kind: manifest.tokenizerKind, blob: Array(image.tokenizerBlob), contextLength: manifest.contextLength, config: config,
+            overridesTruncation: overridesTruncation)
         guard tokenizer.options.maximumLength == manifest.contextLength else {
             throw ImageError(
                 .manifestMismatch,
@@ -148,12 +170,17 @@ public enum BertImage {
     }
 
     /// The WordPiece tokenizer of a tokenizer blob; its vocabulary must match the encoder's.
-    static func makeTokenizer(kind: String, blob: [UInt8], contextLength: Int, config: BertConfig) throws(ImageError) -> WordPieceTokenizer {
-        let tokenizer: WordPieceTokenizer
+    /// `overridesTruncation`: truncate at `contextLength` (sentence-transformers' max_seq_length)
+    /// rather than at tokenizer.json's own length.
+    static func makeTokenizer(
+        kind: String, blob: [UInt8], contextLength: Int, config: BertConfig, overridesTruncation: Bool = false
+    ) throws(ImageError) -> WordPieceTokenizer {
+        var tokenizer: WordPieceTokenizer
         do {
             switch kind {
             case tokenizerKindJSON:
                 tokenizer = try WordPieceTokenizer(tokenizerJSON: blob, fallbackMaximumLength: min(contextLength, config.maximumPositions))
+                if overridesTruncation { tokenizer = try tokenizer.truncating(at: contextLength) }
             case tokenizerKindVocabulary:
                 var options = WordPieceOptions()
                 options.maximumLength = contextLength

@@ -35,6 +35,7 @@ public struct PowerDecision: Hashable, Sendable, CustomStringConvertible {
             contractMillivolts: supplyMillivolts, contractMilliamps: supplyMilliamps,
             budgetMilliwatts: budgetMilliwatts, workerCount: throttle.workerCount,
             tokensPerSecondCap: throttle.tokensPerSecondCap, estimatedDrawMilliwatts: estimatedDrawMilliwatts,
-            maxPowerMilliamps: maxPower.milliamps, maxPowerDescriptorValue: maxPower.descriptorValue)
+            maxPowerMilliamps: maxPower.milliamps, maxPowerDescriptorValue: maxPower.descriptorValue,
+            requestDataObject: contract?.requestRaw ?? 0)
     }
 }

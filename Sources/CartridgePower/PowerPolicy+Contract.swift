@@ -52,7 +52,10 @@ extension PowerPolicy {
     ) -> Result<Candidate, Rejection> {
         guard let kind = PowerObjectKind(offered.object) else { return .failure(Rejection(text: "not requestable")) }
         let peak = UInt64(profile.peakMilliwatts)
-        let isEPR = offered.isEPRPosition || offered.object.maximumMillivolts > 20000
+        // EPR by object position (8...11 of EPR_Source_Capabilities) and type (EPR AVS) only, as
+        // the codec classifies it: an SPR PPS APDO may offer up to 21 V and is not EPR.
+        var isEPR = offered.isEPRPosition
+        if case .eprAdjustable = offered.object { isEPR = true }
         if isEPR {
             guard options.allowEPR else { return .failure(Rejection(text: "EPR not enabled")) }
             guard capabilities.isEPRModeCapable else {

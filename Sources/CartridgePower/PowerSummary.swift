@@ -21,4 +21,6 @@ public struct PowerSummary: Hashable, Sendable {
     public var maxPowerMilliamps: UInt32
     /// The bMaxPower descriptor byte.
     public var maxPowerDescriptorValue: UInt8
+    /// The encoded request data object (RDO) the policy chose, 0 without a PD contract.
+    public var requestDataObject: UInt32 = 0
 }

@@ -15,6 +15,9 @@ import Glibc
 /// adbd takes with SIGUSR1). `cancel()` marks the thread cancelled and signals it until the
 /// running job has returned; jobs re-check `isCancelled` on every `EINTR` and before each system
 /// call, so after `cancel()` returns no system call is in flight and none starts.
+///
+/// The OS thread is created with the first job, so a thread that is never used (the send thread
+/// of a socket whose writes all go through at once) costs no thread at all.
 public final class DedicatedThread: @unchecked Sendable {
     // @unchecked: all mutable state (`jobs`, `stopping`, `running`, `joined`) is guarded by `mutex`;
     // `cancelled` is atomic; the pthread primitives live in heap memory that never moves.
@@ -24,6 +27,7 @@ public final class DedicatedThread: @unchecked Sendable {
     private var stopping = false
     private var running = false
     private var joined = false
+    private var started = false
     private var thread: pthread_t = pthread_t()
     private let cancelled = Atomic<Bool>(false)
     public let name: String
@@ -52,6 +56,11 @@ public final class DedicatedThread: @unchecked Sendable {
         condition = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(condition, nil)
+    }
+
+    /// Creates the OS thread; called with `mutex` held, once. The thread keeps `self` alive until it exits.
+    private func startThread() {
+        started = true
         let context = Unmanaged.passRetained(self).toOpaque()
         let result = pthread_create(&thread, nil, { raw in
             let owner = Unmanaged<DedicatedThread>.fromOpaque(raw!).takeRetainedValue()
@@ -106,6 +115,7 @@ public final class DedicatedThread: @unchecked Sendable {
         defer { pthread_mutex_unlock(mutex) }
         if stopping { return false }
         jobs.append(job)
+        if !started { startThread() }
         pthread_cond_signal(condition)
         return true
     }
@@ -144,7 +154,7 @@ public final class DedicatedThread: @unchecked Sendable {
         if isInterruptible { cancel() }
         pthread_mutex_lock(mutex)
         stopping = true
-        let mustJoin = !joined
+        let mustJoin = !joined && started
         joined = true
         pthread_cond_signal(condition)
         pthread_mutex_unlock(mutex)

@@ -7,6 +7,7 @@ public final class SerializedSender: Sendable {
     private struct State {
         var busy = false
         var waiters: [CheckedContinuation<Void, Never>] = []
+        var sendingSince: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
@@ -19,8 +20,13 @@ public final class SerializedSender: Sendable {
     public func send(_ bytes: [UInt8]) async throws(TransportError) {
         await acquire()
         defer { release() }
+        state.withLock { $0.sendingSince = .now }
         try await transport.send(bytes)
     }
+
+    /// When the send in progress started, nil while none is: a host that does not read keeps
+    /// one send pending, and this says for how long.
+    public var sendingSince: ContinuousClock.Instant? { state.withLock { $0.sendingSince } }
 
     private func acquire() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -38,6 +44,7 @@ public final class SerializedSender: Sendable {
 
     private func release() {
         let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.sendingSince = nil
             if state.waiters.isEmpty {
                 state.busy = false
                 return nil

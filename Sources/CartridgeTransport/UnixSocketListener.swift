@@ -12,20 +12,48 @@ public final class UnixSocketListener: CartridgeListener {
     private let connections = Atomic<Int>(0)
     public let path: String
 
+    /// The default mode of the socket file: owner and group may connect, others may not.
+    public static let defaultMode: mode_t = 0o660
+
     /// Binds and listens at `path`. A stale socket file left by a crashed daemon is replaced;
-    /// a path held by a live listener is refused with `.busy`.
-    public init(path: String, backlog: Int32 = 16) throws(TransportError) {
+    /// a path held by a live listener is refused with `.busy`, and a path that exists but is not
+    /// a socket (a regular file, a directory, a link) with `.invalidArgument`: it is never deleted.
+    ///
+    /// The socket file gets `mode` (not the umask's choice) and, when given, the group `group`,
+    /// both before `listen`, so no host can connect while the permissions are still wrong.
+    public init(
+        path: String, mode: mode_t = UnixSocketListener.defaultMode, group: gid_t? = nil, backlog: Int32 = SOMAXCONN
+    ) throws(TransportError) {
         let address = try UnixSocketAddress(path: path)
         if UnixSocketListener.isLive(path: path) {
             throw TransportError(.busy, "another cartridged is already listening at unix:\(path)")
         }
-        unlink(path)
+        var existing = stat()
+        if lstat(path, &existing) == 0 {
+            guard existing.st_mode & mode_t(S_IFMT) == mode_t(S_IFSOCK) else {
+                throw TransportError(
+                    .invalidArgument, "\(path) exists and is not a socket; refusing to replace it (remove it or choose another --socket path)")
+            }
+            unlink(path)  // a stale socket: nobody answered the probe above
+        }
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw TransportError.from(.current("socket"), context: "unix:\(path)") }
         if address.withSockaddr({ bind(descriptor, $0, $1) }) != 0 {
             let error = SystemCallError.current("bind")
             Glibc.close(descriptor)
             throw TransportError.from(error, context: "cannot bind unix:\(path)")
+        }
+        if chmod(path, mode & 0o777) != 0 {
+            let error = SystemCallError.current("chmod")
+            Glibc.close(descriptor)
+            unlink(path)
+            throw TransportError.from(error, context: "cannot set mode \(String(mode, radix: 8)) on unix:\(path)")
+        }
+        if let group, chown(path, uid_t.max, group) != 0 {
+            let error = SystemCallError.current("chown")
+            Glibc.close(descriptor)
+            unlink(path)
+            throw TransportError.from(error, context: "cannot give unix:\(path) to group \(group)")
         }
         if listen(descriptor, backlog) != 0 {
             let error = SystemCallError.current("listen")

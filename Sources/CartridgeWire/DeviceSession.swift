@@ -94,10 +94,11 @@ public struct DeviceSession: Sendable {
             return error(.handshakeRequired, "send HELLO before \(frame.type.name)", requestID: id)
         }
         guard id != 0 else {
-            return error(.invalidRequestID, "request id 0 is reserved for connection-level errors", requestID: id)
+            return error(.invalidRequestID, "request id 0 is reserved for connection-level errors", requestID: 0)
         }
+        // Answered with id 0: a reply with the live request's id could be taken for its final frame.
         guard !inFlight.contains(id) else {
-            return error(.invalidRequestID, "request id \(id) is already in flight", requestID: id)
+            return error(.invalidRequestID, "request id \(id) is already in flight", requestID: 0)
         }
         guard inFlight.count < limits.maximumRequestsInFlight else {
             return error(
@@ -122,7 +123,8 @@ public struct DeviceSession: Sendable {
                 return error(.unknownType, "frame type \(frame.type) is not a request", requestID: id)
             }
         } catch {
-            return self.error(.malformedPayload, "\(frame.type.name): \(error.message)", requestID: id)
+            let code: ErrorCode = error.code == .outOfRange ? .invalidArgument : .malformedPayload
+            return self.error(code, "\(frame.type.name): \(error.message)", requestID: id)
         }
         inFlight.insert(id)
         return .start(requestID: id, request)

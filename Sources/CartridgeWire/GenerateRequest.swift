@@ -56,10 +56,10 @@ public struct GenerateRequest: WireMessage {
         stopSequences = try reader.readStringList("stop_sequences")
         (topLogprobs, echo) = try Self.readLogprobOptions(&reader)
         guard temperature.isFinite, temperature >= 0 else {
-            throw WireError(.invalidValue, "temperature: \(temperature) is not a finite value >= 0")
+            throw WireError(.outOfRange, "temperature: \(temperature) is not a finite value >= 0")
         }
         guard topP.isFinite, topP >= 0, topP <= 1 else {
-            throw WireError(.invalidValue, "top_p: \(topP) is not in [0, 1]")
+            throw WireError(.outOfRange, "top_p: \(topP) is not in [0, 1]")
         }
     }
 

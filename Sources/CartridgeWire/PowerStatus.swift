@@ -26,11 +26,16 @@ public struct PowerStatus: WireMessage {
     public var estimatedDrawMilliwatts: UInt32
     /// The USB configuration's bMaxPower, in mA.
     public var maxPowerMilliamps: UInt16
+    /// The request data object (RDO) the device's policy chose for the contract, as the raw
+    /// 32-bit word a sink sends in Request/EPR_Request; 0 without a PD contract. Added after
+    /// `max_power_ma`: a payload that ends before it decodes as 0.
+    public var requestDataObject: UInt32
 
     public init(
         sequence: UInt32, source: String, state: String, offeredObjects: [UInt32], offeredDescriptions: [String],
         contractPosition: UInt8, contractMillivolts: UInt32, contractMilliamps: UInt32, budgetMilliwatts: UInt32,
-        workerCount: UInt8, tokensPerSecondCap: Float, estimatedDrawMilliwatts: UInt32, maxPowerMilliamps: UInt16
+        workerCount: UInt8, tokensPerSecondCap: Float, estimatedDrawMilliwatts: UInt32, maxPowerMilliamps: UInt16,
+        requestDataObject: UInt32 = 0
     ) {
         self.sequence = sequence
         self.source = source
@@ -45,6 +50,7 @@ public struct PowerStatus: WireMessage {
         self.tokensPerSecondCap = tokensPerSecondCap
         self.estimatedDrawMilliwatts = estimatedDrawMilliwatts
         self.maxPowerMilliamps = maxPowerMilliamps
+        self.requestDataObject = requestDataObject
     }
 
     public init(decoding reader: inout WireReader) throws(WireError) {
@@ -61,6 +67,7 @@ public struct PowerStatus: WireMessage {
         tokensPerSecondCap = try reader.readFloat("tokens_per_second_cap")
         estimatedDrawMilliwatts = try reader.readUInt32("estimated_draw_mw")
         maxPowerMilliamps = try reader.readUInt16("max_power_ma")
+        requestDataObject = reader.remaining > 0 ? try reader.readUInt32("request_data_object") : 0
     }
 
     public func encode(into writer: inout WireWriter) {
@@ -77,5 +84,6 @@ public struct PowerStatus: WireMessage {
         writer.write(tokensPerSecondCap)
         writer.write(estimatedDrawMilliwatts)
         writer.write(maxPowerMilliamps)
+        writer.write(requestDataObject)
     }
 }

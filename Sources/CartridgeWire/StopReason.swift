@@ -13,8 +13,13 @@ public struct StopReason: Hashable, Sendable, CustomStringConvertible {
     public static let contextFull = StopReason(4)
     /// The daemon is shutting down.
     public static let shutdown = StopReason(5)
+    /// The host did not read the stream's frames within the device's stall timeout; the
+    /// generation slot was given back (the host sees this DONE once it reads again).
+    public static let stalled = StopReason(6)
 
-    public static let all: [StopReason] = [.maximumTokens, .endOfSequence, .stopSequence, .cancelled, .contextFull, .shutdown]
+    public static let all: [StopReason] = [
+        .maximumTokens, .endOfSequence, .stopSequence, .cancelled, .contextFull, .shutdown, .stalled,
+    ]
 
     public var name: String {
         switch self {
@@ -24,6 +29,7 @@ public struct StopReason: Hashable, Sendable, CustomStringConvertible {
         case .cancelled: "cancelled"
         case .contextFull: "context_full"
         case .shutdown: "shutdown"
+        case .stalled: "stalled"
         default: "unknown_\(rawValue)"
         }
     }

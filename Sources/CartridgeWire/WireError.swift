@@ -1,7 +1,7 @@
 /// A payload that does not decode as the message its frame type announces.
 public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Base: Hashable, Sendable { case truncated, invalidValue, invalidUTF8, tooLarge }
+        private enum Base: Hashable, Sendable { case truncated, invalidValue, invalidUTF8, tooLarge, outOfRange }
         private var base: Base
         private init(_ base: Base) { self.base = base }
         /// The payload ended in the middle of a field.
@@ -11,6 +11,9 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidUTF8 = Code(.invalidUTF8)
         /// A count or length larger than the payload could hold.
         public static let tooLarge = Code(.tooLarge)
+        /// A well-formed field whose value is outside the range the request allows (answered with
+        /// INVALID_ARGUMENT, not MALFORMED_PAYLOAD: the payload decoded, the value is refused).
+        public static let outOfRange = Code(.outOfRange)
         public var description: String { "\(base)" }
     }
 

@@ -46,6 +46,10 @@ struct PowerTable {
         let volts = Float(status.contractMillivolts) / 1000
         let amps = Float(status.contractMilliamps) / 1000
         lines.append("contract      \(formatted(volts, digits: 2)) V × \(formatted(amps, digits: 2)) A")
+        if status.requestDataObject != 0 {
+            let rdo = String(status.requestDataObject, radix: 16, uppercase: true)
+            lines.append("request (RDO) 0x" + String(repeating: "0", count: max(0, 8 - rdo.count)) + rdo)
+        }
         lines.append("budget        \(formatted(Float(status.budgetMilliwatts) / 1000, digits: 2)) W")
         let cap = status.tokensPerSecondCap > 0 ? "\(formatted(status.tokensPerSecondCap, digits: 1)) tok/s" : "none"
         lines.append("throttle      \(status.workerCount) workers, cap \(cap)")

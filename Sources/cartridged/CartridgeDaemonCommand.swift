@@ -24,9 +24,7 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
     @OptionGroup var usb: USBOptions
 
     @OptionGroup var powerOptions: PowerOptions
-
-    @Option(name: .long, help: "Listen on this Unix-domain socket path.")
-    var socket: String?
+    @OptionGroup var socketOptions: SocketOptions
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -34,9 +32,22 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Concurrent generations across all hosts; more get BUSY.")
     var maxGenerations: Int = 4
 
+    @Option(name: .long, help: "Concurrent EMBED requests across all hosts; more get BUSY.")
+    var maxEmbeds: Int = 2
+
+    @Option(name: .long, help: "Open connections across all listeners; one more gets ERROR(BUSY) and is closed.")
+    var maxConnections: Int = 64
+
+    @Option(name: .long, help: "Seconds a host may leave a frame unread before its streams end with DONE(stalled).")
+    var stallTimeout: Double = 10
+
     func validate() throws {
-        if socket == nil && !usb.usb { throw ValidationError("give at least one listener: --socket PATH and/or --usb") }
+        if socketOptions.socket == nil && !usb.usb { throw ValidationError("give at least one listener: --socket PATH and/or --usb") }
         if Logger.Level(rawValue: logLevel) == nil { throw ValidationError("unknown --log-level '\(logLevel)'") }
+        if maxGenerations < 1 || maxEmbeds < 1 || maxConnections < 1 {
+            throw ValidationError("--max-generations, --max-embeds and --max-connections must be at least 1")
+        }
+        if !(stallTimeout > 0) { throw ValidationError("--stall-timeout must be a positive number of seconds") }
         try model.validate()
     }
 
@@ -60,9 +71,9 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
         logger.info("model ready", metadata: ["name": "\(served.card.name)", "family": "\(served.card.family)"])
 
         var listeners: [any CartridgeListener] = []
-        if let socket {
+        if let socket = socketOptions.socket {
             do {
-                listeners.append(try UnixSocketListener(path: socket))
+                if let listener = try socketOptions.makeListener() { listeners.append(listener) }
             } catch {
                 logger.critical("cannot listen", metadata: ["socket": "\(socket)", "error": "\(error)"])
                 throw ExitCode(3)
@@ -122,7 +133,9 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
         if let monitor { services.append(.init(service: monitor)) }
         let server = CartridgeServer(
             model: served, listeners: listeners, power: power,
-            configuration: ServerConfiguration(maximumConcurrentGenerations: maxGenerations, deviceName: "cartridged 0.1.0"),
+            configuration: ServerConfiguration(
+                maximumConcurrentGenerations: maxGenerations, deviceName: "cartridged 0.1.0", maximumConcurrentEmbeds: maxEmbeds,
+                maximumConnections: maxConnections, streamStallTimeout: .milliseconds(Int64(stallTimeout * 1000))),
             logger: logger)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(

@@ -1,4 +1,5 @@
 import CartridgeClient
+import CartridgeInference
 import CartridgeTestSupport
 import CartridgeTransport
 import CartridgeWire
@@ -21,7 +22,7 @@ struct ChatCartridgeTests {
 
     static func tinyDaemon() async throws -> RunningDaemon {
         let directory = try TemporaryDirectory("chat-e2e")
-        let gguf = try directory.write(try TinyGGUFModel.fileBytes(), to: "tiny.gguf")
+        let gguf = try directory.write(try SyntheticGGUFModel.fileBytes(), to: "tiny.gguf")
         let image = try await burn(gguf, in: directory)
         return try await RunningDaemon(model: (["--image", image], directory))
     }

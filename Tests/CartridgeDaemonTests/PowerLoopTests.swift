@@ -138,6 +138,10 @@ struct PowerMonitorTests {
             #expect(abs(received[1].1.tokensPerSecondCap - 16.4) < 0.001)
             #expect(received[2].1.tokensPerSecondCap == 0.5)  // paused: the floor rate
             #expect(received[0].1.contractPosition == 1)
+            // Issue 13, defect 10: the RDO the policy chose travels in POWER_STATUS (object position in bits 31:28).
+            #expect(received[0].1.requestDataObject >> 28 == 1)
+            #expect(received[0].1.requestDataObject & 0x3FF != 0, "maximum current field")
+            #expect(received[2].1.requestDataObject == 0, "no PD contract, no RDO")
             #expect(received[0].1.offeredDescriptions == ["Fixed 5V 3A", "Fixed 9V 3A", "Fixed 15V 3A"])
             #expect(received[2].1.offeredObjects.isEmpty)
             #expect(received[1].0 >= .milliseconds(300))

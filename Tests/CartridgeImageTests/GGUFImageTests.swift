@@ -28,7 +28,7 @@ import Testing
     @Test(arguments: [GGMLType.q8_0, .f16, .f32])
     func imageGeneratesExactlyAsTheGGUF(matrixType: GGMLType) throws {
         let directory = try TemporaryDirectory("gguf-image")
-        let gguf = try Self.write(try TinyGGUFModel.fileBytes(matrixType: matrixType), "tiny.gguf", in: directory)
+        let gguf = try Self.write(try SyntheticGGUFModel.fileBytes(matrixType: matrixType), "tiny.gguf", in: directory)
         let imagePath = directory.file("tiny.cart")
         try GGUFImage.burn(ggufPath: gguf, card: Self.card, signingKey: nil, to: imagePath)
         let image = try CartridgeImage.open(path: imagePath)
@@ -48,7 +48,7 @@ import Testing
         let source = try GGUFImage.open(ggufPath: gguf)
         let direct = try source.model.makeModel(file: source.file, owner: source.mapping, maximumWorkers: 1)
         #expect(fromImage.config == direct.config)
-        #expect(description.chatTemplate == TinyGGUFModel.chatTemplate)
+        #expect(description.chatTemplate == SyntheticGGUFModel.chatTemplate)
         let prompt = try fromImage.promptTokens(for: "<|im_start|>user\nhello there<|im_end|>\n")
         #expect(prompt.first == 1, "the special-token text becomes <|im_start|> (id 1)")
         #expect(try direct.promptTokens(for: "<|im_start|>user\nhello there<|im_end|>\n") == prompt)
@@ -59,7 +59,7 @@ import Testing
 
     @Test func burningIsDeterministicAndTamperingIsRefused() throws {
         let directory = try TemporaryDirectory("gguf-image")
-        let gguf = try Self.write(try TinyGGUFModel.fileBytes(), "tiny.gguf", in: directory)
+        let gguf = try Self.write(try SyntheticGGUFModel.fileBytes(), "tiny.gguf", in: directory)
         let first = try GGUFImage.burn(ggufPath: gguf, card: Self.card, signingKey: nil, to: directory.file("a.cart"))
         let second = try GGUFImage.burn(ggufPath: gguf, card: Self.card, signingKey: nil, to: directory.file("b.cart"))
         #expect(first == second)
@@ -72,7 +72,7 @@ import Testing
 
     @Test func anotherArchitectureIsRefusedAtBurnTime() throws {
         let directory = try TemporaryDirectory("gguf-image")
-        let gguf = try Self.write(try TinyGGUFModel.fileBytes(architecture: "gemma3"), "gemma.gguf", in: directory)
+        let gguf = try Self.write(try SyntheticGGUFModel.fileBytes(architecture: "gemma3"), "gemma.gguf", in: directory)
         do {
             try GGUFImage.burn(ggufPath: gguf, card: Self.card, signingKey: nil, to: directory.file("x.cart"))
             Issue.record("a gemma3 GGUF was burned")
@@ -87,7 +87,7 @@ import Testing
         let directory = try TemporaryDirectory("gguf-image")
         // q2_K and tq2_0 need rows of 256: the tiny rows of 64 are refused by the reader already.
         let bytes: [UInt8]
-        do { bytes = try TinyGGUFModel.fileBytes(unsupportedType: type) } catch { return }
+        do { bytes = try SyntheticGGUFModel.fileBytes(unsupportedType: type) } catch { return }
         let gguf = try Self.write(bytes, "bad.gguf", in: directory)
         do {
             try GGUFImage.burn(ggufPath: gguf, card: Self.card, signingKey: nil, to: directory.file("x.cart"))
@@ -99,7 +99,7 @@ import Testing
 
     @Test func aTruncatedGGUFIsRefusedClearly() throws {
         let directory = try TemporaryDirectory("gguf-image")
-        let bytes = try TinyGGUFModel.fileBytes()
+        let bytes = try SyntheticGGUFModel.fileBytes()
         let gguf = try Self.write(Array(bytes[..<(bytes.count / 2)]), "cut.gguf", in: directory)
         do {
             try GGUFImage.burn(ggufPath: gguf, card: Self.card, signingKey: nil, to: directory.file("x.cart"))

@@ -119,8 +119,10 @@ struct PowerPolicyTests {
 
     @Test("a normal request: USB communication capable, no USB suspend, operating = maximum")
     func normalRequest() throws {
-        let contract = try #require(PowerPolicy(profile: .raspberryPi4).decide(Chargers.charger45W).contract)
+        let decision = PowerPolicy(profile: .raspberryPi4).decide(Chargers.charger45W)
+        let contract = try #require(decision.contract)
         #expect(contract.requestRaw == LinuxPD.RDO_FIXED(1, 1500, 1500, LinuxPD.RDO_USB_COMM | LinuxPD.RDO_NO_SUSPEND))
+        #expect(decision.summary.requestDataObject == contract.requestRaw)
     }
 
     static let eprBoard = DevicePowerProfile(
@@ -190,6 +192,23 @@ struct PowerPolicyTests {
         #expect(withoutPPS.contract?.position == 1)
         #expect(withoutPPS.budgetMilliwatts == 9000)
         #expect(withoutPPS.reasons.contains { $0.contains("PPS/AVS not enabled") })
+    }
+
+    /// Issue 13, defect 10: an SPR PPS APDO up to 21 V is not EPR; it is usable without `allowEPR`.
+    @Test("an SPR PPS APDO up to 21 V is requested without EPR")
+    func pps21VoltIsNotEPR() throws {
+        let board = DevicePowerProfile(
+            name: "21v-board", idleMilliwatts: 5000, milliwattsPerWorker: 10000, maximumWorkers: 8, peakMilliwatts: 100_000,
+            inputMillivolts: 21000...21000, maximumInputMilliamps: 5000, tokensPerSecondPerWorker: 20)
+        let snapshot = PowerSnapshot(
+            sourceName: "pps charger",
+            sourceCapabilities: [Chargers.fixed5V3A, LinuxPD.PDO_PPS_APDO(3300, 21000, 5000)], cable: .fiveAmp)
+        let decision = PowerPolicy(profile: board, options: .init(allowProgrammableSupply: true)).decide(snapshot)
+        let contract = try #require(decision.contract, "\(decision.reasons)")
+        #expect(contract.position == 2)
+        #expect(!contract.isEPR)
+        #expect(!decision.reasons.contains { $0.contains("EPR") })
+        #expect(contract.request.payload == .programmable(outputMillivolts: 21000, operatingMilliamps: 4800))
     }
 
     @Test("lower voltage wins at equal usable power, also when listed later")

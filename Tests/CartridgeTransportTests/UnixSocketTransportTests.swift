@@ -113,6 +113,57 @@ struct UnixSocketTransportTests {
         second.close()
     }
 
+    /// Issue 13, defect 3: `--socket PATH` must never delete what is not a socket.
+    @Test func aPathThatIsNotASocketIsRefusedAndKept() throws {
+        let path = Self.temporaryPath("regular")
+        let file = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+        #expect(file >= 0)
+        _ = write(file, "keep me", 7)
+        close(file)
+        defer { unlink(path) }
+        do {
+            _ = try UnixSocketListener(path: path)
+            Issue.record("a regular file must be refused")
+        } catch {
+            #expect(error.code == .invalidArgument)
+            #expect(error.message.contains("not a socket"))
+        }
+        var status = stat()
+        #expect(stat(path, &status) == 0 && status.st_size == 7, "the file must still be there")
+
+        let directory = Self.temporaryPath("directory")
+        #expect(mkdir(directory, 0o700) == 0)
+        defer { rmdir(directory) }
+        #expect(throws: TransportError.self) { try UnixSocketListener(path: directory) }
+    }
+
+    /// Issue 13, defect 8: the socket's mode is set explicitly (0660 by default), not by the umask.
+    @Test func theSocketModeIsSetRegardlessOfTheUmask() throws {
+        // One test, not parameterized: the umask is process-wide and must be restored in order.
+        for (mode, mask) in [(mode_t(0o660), mode_t(0o000)), (0o600, 0o077), (0o666, 0o000)] {
+            let path = Self.temporaryPath("mode")
+            let previous = umask(mask)
+            defer { umask(previous) }
+            let listener = try UnixSocketListener(path: path, mode: mode)
+            defer { listener.close() }
+            var status = stat()
+            #expect(stat(path, &status) == 0)
+            #expect(status.st_mode & mode_t(S_IFMT) == mode_t(S_IFSOCK))
+            #expect(status.st_mode & 0o777 == mode, "mode \(String(mode, radix: 8)) under umask \(String(mask, radix: 8))")
+        }
+    }
+
+    @Test func theDefaultModeLetsOwnerAndGroupConnect() throws {
+        #expect(UnixSocketListener.defaultMode == 0o660)
+        let path = Self.temporaryPath("group")
+        let listener = try UnixSocketListener(path: path, group: getgid())
+        defer { listener.close() }
+        var status = stat()
+        #expect(stat(path, &status) == 0)
+        #expect(status.st_mode & 0o777 == 0o660)
+        #expect(status.st_gid == getgid())
+    }
+
     @Test func closingTheListenerEndsAccept() async throws {
         let listener = try UnixSocketListener(path: Self.temporaryPath("close"))
         async let accepted = listener.accept()

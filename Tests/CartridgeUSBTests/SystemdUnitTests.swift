@@ -45,6 +45,17 @@ import Glibc
         let settings = unit.split(separator: "\n").filter { !$0.hasPrefix("#") }
         #expect(!settings.contains { $0.hasPrefix("ProtectKernelTunables=") }, "ProtectKernelTunables makes configfs read-only")
         #expect(settings.contains("WatchdogSec=30") && settings.contains("Restart=on-failure"))
+
+        // The sandbox (docs/USB.md): the overall exposure stays at or below 2.0 (it was 2.7).
+        let (_, security) = run([Self.analyzer!, "security", "--offline=yes", path])
+        let marker = "Overall exposure level for cartridged.service: "
+        if let line = security.split(separator: "\n").first(where: { $0.contains(marker) }), let colon = line.lastIndex(of: ":") {
+            let figure = Double(line[line.index(after: colon)...].drop { $0 == " " }.prefix { $0 == "." || $0.isNumber })
+            let exposure = try #require(figure, "no exposure figure in: \(security)")
+            #expect(exposure <= 2.0, "exposure \(exposure)")
+        } else {
+            print("skipping the exposure check: this systemd-analyze has no 'security --offline' (\(security.prefix(200)))")
+        }
     }
 
     @Test func udevRuleMatchesTheInterfaceTripleAndGrantsAccess() throws {

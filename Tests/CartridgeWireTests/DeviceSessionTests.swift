@@ -112,6 +112,19 @@ struct DeviceSessionTests {
         #expect(session.inFlight.isEmpty)
     }
 
+    /// Issue 13, defect 7: a GENERATE that decodes but whose sampling values are out of range is
+    /// INVALID_ARGUMENT (PROTOCOL.md 4.4), not MALFORMED_PAYLOAD.
+    @Test(arguments: [
+        (Float.nan, Float(0)), (-1, 0), (.infinity, 0), (-.infinity, 0), (0, -0.5), (0, 1.5), (0, .nan), (0, .infinity),
+    ])
+    func samplingValuesOutOfRangeAreInvalidArguments(temperature: Float, topP: Float) {
+        var session = makeSession()
+        _ = actions(&session, hello())
+        let request = GenerateRequest(prompt: .tokens([1]), temperature: temperature, topP: topP)
+        #expect(errorCode(actions(&session, request.frame(requestID: 9)).first) == .invalidArgument)
+        #expect(session.inFlight.isEmpty)
+    }
+
     @Test func hostileCountsDoNotAllocate() {
         // A list<u32> claiming 2^32-1 elements in a 4-byte payload.
         var reader = WireReader([0xFF, 0xFF, 0xFF, 0xFF])

@@ -23,8 +23,8 @@ struct ProtocolVectorTests {
                 tokenizer: "llama2c-bpe", imageDigest: digest, licence: "MIT", publisher: "karpathy", embeddingDimension: 0)
         ),
         "TOKENIZE": (.tokenize, 3, [], TokenizeRequest(text: "Hi", options: .addBeginning)),
-        "TOKENS": (.tokens, 3, [], TokenList(tokens: [1, 6324])),
-        "DETOKENIZE": (.detokenize, 4, [], DetokenizeRequest(tokens: [6324])),
+        "TOKENS": (.tokens, 3, [], TokenList(tokens: [1, 436])),
+        "DETOKENIZE": (.detokenize, 4, [], DetokenizeRequest(tokens: [436])),
         "TEXT": (.text, 4, [], TextReply(text: "Hi")),
         "GENERATE": (
             .generate, 5, [], GenerateRequest(prompt: .text("Once"), maximumTokens: 64, seed: 42, stopSequences: ["\n"])
@@ -34,7 +34,7 @@ struct ProtocolVectorTests {
             GenerateRequest(
                 prompt: .tokens([1, 403]), maximumTokens: 8, temperature: 0.8, topP: 0.9, topK: 40, seed: 7, session: 3)
         ),
-        "TOKEN": (.token, 5, [], GeneratedToken(index: 0, tokenID: 2501, text: " upon")),
+        "TOKEN": (.token, 5, [], GeneratedToken(index: 0, tokenID: 453, text: " upon")),
         "DONE": (
             .done, 5, [],
             GenerationSummary(
@@ -70,12 +70,26 @@ struct ProtocolVectorTests {
                 sequence: 3, source: "usb-pd", state: "contract 9V 3A (PDO 2)", offeredObjects: [0x0A01_912C, 0x0002_D12C],
                 offeredDescriptions: ["Fixed 5V 3A", "Fixed 9V 3A"], contractPosition: 2, contractMillivolts: 9000,
                 contractMilliamps: 3000, budgetMilliwatts: 27000, workerCount: 2, tokensPerSecondCap: 0,
-                estimatedDrawMilliwatts: 6500, maxPowerMilliamps: 500)
+                estimatedDrawMilliwatts: 6500, maxPowerMilliamps: 500, requestDataObject: 0x2304_B12C)
         ),
         "PING": (.ping, 9, [], PingPayload(bytes: [0xDE, 0xAD, 0xBE, 0xEF])),
         "PONG": (.pong, 9, [], PingPayload(bytes: [0xDE, 0xAD, 0xBE, 0xEF])),
         "ERROR": (.error, 10, [], ErrorReply(.busy, "busy")),
     ]
+
+    /// A POWER_STATUS from a device that predates `request_data_object` decodes with 0 there.
+    @Test func powerStatusWithoutTheRequestDataObjectDecodesAsZero() throws {
+        let status = PowerStatus(
+            sequence: 1, source: "usb-pd", state: "x", offeredObjects: [], offeredDescriptions: [], contractPosition: 1,
+            contractMillivolts: 5000, contractMilliamps: 3000, budgetMilliwatts: 15000, workerCount: 2, tokensPerSecondCap: 0,
+            estimatedDrawMilliwatts: 0, maxPowerMilliamps: 500, requestDataObject: 0x1304_B12C)
+        var payload = status.payload()
+        #expect(try PowerStatus(payload: payload).requestDataObject == 0x1304_B12C)
+        payload.removeLast(4)
+        let short = try PowerStatus(payload: payload)
+        #expect(short.requestDataObject == 0)
+        #expect(short.maxPowerMilliamps == 500)
+    }
 
     @Test func documentHasEveryMessageType() {
         let names = Set(ProtocolDocument.vectors.filter { $0.kind == "vector" }.map(\.name))

@@ -99,6 +99,33 @@ if [ "$mode" = test ] && [ -f "$checkpoint" ] && [ -f "$tokenizer" ]; then
     cp "$checkpoint" "$stage/model/model.bin"
     cp "$tokenizer" "$stage/model/tokenizer.bin"
 fi
+# Phase 3 serves a chat cartridge burned from a GGUF file: by default the tiny synthetic Llama GGUF
+# (`cartridge-bench llm make-gguf`: real format, tokenizer and template, random weights; fast enough
+# under TCG), with CARTRIDGE_VM_SMOLLM2=1 the real SmolLM2-135M-Instruct (scripts/fetch-chat-model.sh;
+# one answer takes minutes under software emulation). The image is cached per model and binary.
+if [ "$mode" = test ] && [ -z "${CARTRIDGE_VM_NO_CHAT:-}" ]; then
+    chat_kind=synthetic
+    if [ -n "${CARTRIDGE_VM_SMOLLM2:-}" ]; then
+        gguf=$("$root/scripts/fetch-chat-model.sh") || fail "CARTRIDGE_VM_SMOLLM2=1 but the model could not be fetched"
+        chat_kind=smollm2
+    else
+        bench_dir=$(cd "$root" && swift build --show-bin-path)
+        if [ -z "${CARTRIDGE_VM_SKIP_BUILD:-}" ]; then
+            (cd "$root" && swift build --product cartridge-bench >"$work/build.log" 2>&1) || fail "swift build of cartridge-bench failed"
+        fi
+        gguf="$work/synthetic-chat.gguf"
+        "$bench_dir/cartridge-bench" llm make-gguf -o "$gguf" >/dev/null || fail "cartridge-bench llm make-gguf failed"
+    fi
+    chat_image="$work/chat-$chat_kind-$(sha256sum "$gguf" "$bin_dir/cartridge" | sha256sum | cut -c1-16).cart"
+    if [ ! -f "$chat_image" ]; then
+        rm -f "$work"/chat-$chat_kind-*.cart
+        "$bin_dir/cartridge" burn --gguf "$gguf" --output "$chat_image" --publisher cartridge-vm >/dev/null \
+            || fail "burning the chat image failed"
+    fi
+    mkdir -p "$stage/model"
+    cp "$chat_image" "$stage/model/chat.cart"
+    echo "$chat_kind" >"$stage/model/chat.kind"
+fi
 cp "$root/scripts/vm/init" "$stage/init"
 if [ "$mode" = demo ]; then
     mkdir -p "$stage/model"
@@ -107,7 +134,7 @@ if [ "$mode" = demo ]; then
     cp "$root/scripts/demo-queries.sh" "$stage/demo-queries.sh"
 else
     cp "$root/scripts/vm/usb-tests.sh" "$stage/run.sh"
-    cp "$root/scripts/vm/usb-protocol-tests.sh" "$stage/"
+    cp "$root/scripts/vm/usb-protocol-tests.sh" "$root/scripts/vm/usb-chat-tests.sh" "$stage/"
     cp -r "$root/conformance" "$stage/conformance"
 fi
 chmod +x "$stage/init" "$stage"/*.sh

@@ -153,4 +153,5 @@ sed "s/^/  [device] /" /tmp/device.log
 echo "----"
 
 . /usb-protocol-tests.sh
+. /usb-chat-tests.sh
 if [ $failures = 0 ]; then echo "CARTRIDGE-VM-RESULT: PASS"; else echo "CARTRIDGE-VM-RESULT: FAIL ($failures)"; fi

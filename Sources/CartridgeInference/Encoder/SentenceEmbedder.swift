@@ -33,7 +33,9 @@ public struct SentenceEmbedder: Sendable {
     public var maximumTokens: Int { tokenizer.options.maximumLength }
 
     /// Loads a Hugging Face model directory: config.json, vocab.txt, tokenizer.json (optional: BERT
-    /// uncased defaults and truncation at the position limit without it) and model.safetensors, which is mapped, not read.
+    /// uncased defaults and truncation at the position limit without it), sentence_bert_config.json
+    /// (optional: its `max_seq_length` is the truncation length, as in sentence-transformers) and
+    /// model.safetensors, which is mapped, not read.
     public static func load(directory: String) throws(InferenceError) -> SentenceEmbedder {
         let config = try BertConfig(configJSON: try contents(of: directory + "/config.json"))
         let vocabulary = try contents(of: directory + "/vocab.txt")
@@ -41,6 +43,10 @@ public struct SentenceEmbedder: Sendable {
         options.maximumLength = config.maximumPositions
         if let tokenizerJSON = try? contents(of: directory + "/tokenizer.json") {
             options = try WordPieceOptions(tokenizerJSON: tokenizerJSON, fallbackMaximumLength: config.maximumPositions)
+        }
+        if let sentenceConfig = try? contents(of: directory + "/" + SentenceTransformersConfig.fileName) {
+            // sentence-transformers truncates at max_seq_length, not at tokenizer.json's length.
+            options.maximumLength = try SentenceTransformersConfig(json: sentenceConfig).truncationLength(positions: config.maximumPositions)
         }
         let tokenizer = try WordPieceTokenizer(vocabulary: vocabulary, options: options)
         let mapping = try MappedFile(path: directory + "/model.safetensors")

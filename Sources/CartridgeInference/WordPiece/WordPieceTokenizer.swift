@@ -7,7 +7,7 @@
 /// Vocabulary lookups compare exact scalar sequences (UTF-8 bytes), not Swift's canonically
 /// equivalent `String` equality, as the Rust implementation does.
 public struct WordPieceTokenizer: Sendable {
-    public let options: WordPieceOptions
+    public internal(set) var options: WordPieceOptions
     /// Tokens by id.
     public let tokens: [String]
     private let ids: [[UInt8]: Int32]

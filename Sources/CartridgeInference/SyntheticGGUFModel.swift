@@ -1,11 +1,12 @@
 public import CartridgeGGML
 import CartridgeGGUF
 
-/// A tiny random-weight Llama-family GGUF file for fast end-to-end tests on a fresh clone: the
+/// A tiny random-weight Llama-family GGUF file for fast end-to-end tests on a fresh clone and in
+/// the USB VM (`cartridge-bench llm make-gguf`): the
 /// real format (read by the real reader, tokenizer and template code), a byte-level BPE vocabulary
 /// (ChatML special tokens, the 256 byte symbols, two merges), SmolLM2's ChatML chat template.
 /// Variants make files the cartridge must refuse (another architecture, an unsupported tensor type).
-public enum TinyGGUFModel {
+public enum SyntheticGGUFModel {
     public static let dimension = 64
     public static let hiddenDimension = 128
     public static let layers = 2
@@ -30,7 +31,7 @@ public enum TinyGGUFModel {
 
     /// GPT-2's byte-to-unicode mapping: printable Latin-1 bytes stand for themselves, the rest
     /// for U+0100 onwards in byte order.
-    static func byteSymbol(_ byte: UInt8) -> String {
+    public static func byteSymbol(_ byte: UInt8) -> String {
         let printable = (0x21...0x7E).contains(byte) || (0xA1...0xAC).contains(byte) || (0xAE...0xFF).contains(byte)
         if printable { return String(Unicode.Scalar(byte)) }
         var index = 0
@@ -45,7 +46,7 @@ public enum TinyGGUFModel {
     /// embedding is always Q8_0). `architecture` and `unsupportedType` make refusable variants.
     public static func fileBytes(
         seed: UInt64 = 11, matrixType: GGMLType = .q8_0, architecture: String = "llama", unsupportedType: GGMLType? = nil
-    ) throws -> [UInt8] {
+    ) throws(InferenceError) -> [UInt8] {
         var generator = seed
         func nextWeight() -> Float {
             generator &+= 0x9E37_79B9_7F4A_7C15
@@ -101,7 +102,7 @@ public enum TinyGGUFModel {
             add(p + "ffn_up.weight", rows: hiddenDimension, columns: dimension, type: matrixType)
             add(p + "ffn_down.weight", rows: dimension, columns: hiddenDimension, type: matrixType)
         }
-        return try writer.serialize()
+        do { return try writer.serialize() } catch { throw InferenceError(.invalidArgument, "synthetic GGUF: \(error)") }
     }
 
     /// `values` in ggml type `type`: F32, F16, Q8_0 (round to nearest, fp16 scale); any other
