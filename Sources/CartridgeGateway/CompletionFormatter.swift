@@ -13,6 +13,8 @@ struct CompletionFormatter: Sendable {
     let created: Int64
     let model: String
     let fingerprint: String
+    /// The serialized fields every chunk starts with, `{"id":...,"system_fingerprint":"...",`.
+    private let chunkPrefix: [UInt8]
 
     init(style: Style, model: String, digest: [UInt8]) {
         self.style = style
@@ -20,6 +22,25 @@ struct CompletionFormatter: Sendable {
         self.created = Int64(time(nil))
         self.id = (style == .text ? "cmpl-" : "chatcmpl-") + CompletionFormatter.randomHex(24)
         self.fingerprint = "fp_" + String(lowercaseHex(digest).prefix(12))
+        var prefix = JSONValue.object([
+            ("id", .string(id)), ("object", .string(style == .text ? "text_completion" : "chat.completion.chunk")),
+            ("created", .integer(created)), ("model", .string(model)), ("system_fingerprint", .string(fingerprint)),
+        ]).serialized()
+        prefix.removeLast()  // the closing brace
+        prefix.append(UInt8(ascii: ","))
+        chunkPrefix = prefix
+    }
+
+    /// `chunk(...)` as a server-sent event, with the constant fields serialized once per stream.
+    func chunkEvent(text: String?, finishReason: String?, role: Bool = false, logprobs: JSONValue = .null) -> [UInt8] {
+        var bytes: [UInt8] = Array("data: ".utf8)
+        bytes.reserveCapacity(chunkPrefix.count + 128)
+        bytes.append(contentsOf: chunkPrefix)
+        JSONValue.writeString("choices", into: &bytes)
+        bytes.append(contentsOf: Array(":[".utf8))
+        choice(text: text, finishReason: finishReason, role: role, logprobs: logprobs).write(into: &bytes)
+        bytes.append(contentsOf: Array("]}\n\n".utf8))
+        return bytes
     }
 
     static func randomHex(_ count: Int) -> String {
@@ -84,18 +105,22 @@ struct CompletionFormatter: Sendable {
     /// A streamed piece: `text` (nil in the chat style's opening chunk, which carries the role),
     /// and on the last piece its finish reason.
     func chunk(text: String?, finishReason: String?, role: Bool = false, logprobs: JSONValue = .null) -> JSONValue {
+        .object(header(object: style == .text ? "text_completion" : "chat.completion.chunk") + [
+            ("choices", .array([choice(text: text, finishReason: finishReason, role: role, logprobs: logprobs)]))
+        ])
+    }
+
+    private func choice(text: String?, finishReason: String?, role: Bool, logprobs: JSONValue) -> JSONValue {
         let finish: JSONValue = finishReason.map(JSONValue.string) ?? .null
-        let choice: JSONValue
         switch style {
         case .text:
-            choice = .object([("text", .string(text ?? "")), ("index", .integer(0)), ("logprobs", logprobs), ("finish_reason", finish)])
+            return .object([("text", .string(text ?? "")), ("index", .integer(0)), ("logprobs", logprobs), ("finish_reason", finish)])
         case .chat:
             var delta: [(String, JSONValue)] = []
             if role { delta.append(("role", .string("assistant"))) }
             if let text { delta.append(("content", .string(text))) }
-            choice = .object([("index", .integer(0)), ("delta", .object(delta)), ("logprobs", logprobs), ("finish_reason", finish)])
+            return .object([("index", .integer(0)), ("delta", .object(delta)), ("logprobs", logprobs), ("finish_reason", finish)])
         }
-        return .object(header(object: style == .text ? "text_completion" : "chat.completion.chunk") + [("choices", .array([choice]))])
     }
 
     /// The usage chunk sent before [DONE] when `stream_options.include_usage` is set.

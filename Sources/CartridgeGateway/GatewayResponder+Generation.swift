@@ -125,10 +125,44 @@ extension GatewayResponder {
 
     /// Reads a whole generation: its text (with the echo), log-probability entries and summary.
     static func collect(_ generation: ActiveGeneration, options: GenerationOptions, metrics: GatewayMetrics) async throws -> CollectedGeneration {
+        let resolver = options.logprobCount.map { LogprobResolver(connection: generation.lease.connection, count: $0) }
+        return try await withEvents(of: generation, drained: resolver != nil) { next in
+            try await collect(generation, next: next, options: options, resolver: resolver, metrics: metrics)
+        }
+    }
+
+    /// Runs `body` over the generation's events. `drained`: a child task reads them into an
+    /// unbounded buffer first, so a body that waits on the same connection (DETOKENIZE for the
+    /// texts of log-probability alternatives) never stalls the connection's reader, whose
+    /// back-pressure would otherwise wait for room while the reply it must deliver waits behind it.
+    static func withEvents<Value: Sendable>(
+        of generation: ActiveGeneration, drained: Bool,
+        _ body: (_ next: () async throws -> GenerationEvent?) async throws -> Value
+    ) async throws -> Value {
+        guard drained else { return try await body { try await generation.next() } }
+        let (events, continuation) = AsyncThrowingStream.makeStream(of: GenerationEvent.self)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    while let event = try await generation.next() { continuation.yield(event) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            defer { group.cancelAll() }
+            var iterator = events.makeAsyncIterator()
+            return try await body { try await iterator.next() }
+        }
+    }
+
+    private static func collect(
+        _ generation: ActiveGeneration, next: () async throws -> GenerationEvent?, options: GenerationOptions, resolver: LogprobResolver?,
+        metrics: GatewayMetrics
+    ) async throws -> CollectedGeneration {
         var text = options.echoText ?? ""
         var entries: [LogprobEntry] = []
-        let resolver = options.logprobCount.map { LogprobResolver(connection: generation.lease.connection, count: $0) }
-        while let event = try await generation.next() {
+        while let event = try await next() {
             switch event {
             case .promptToken(let token):
                 guard options.echoPromptTokens else { continue }
@@ -195,7 +229,7 @@ extension GatewayResponder {
                 return
             }
             offset += text.utf8.count
-            output.yield(ServerSentEvents.event(formatter.chunk(text: text, finishReason: nil, logprobs: logprobsValue)))
+            output.yield(formatter.chunkEvent(text: text, finishReason: nil, logprobs: logprobsValue))
         }
         if formatter.style == .chat {
             output.yield(ServerSentEvents.event(formatter.chunk(text: "", finishReason: nil, role: true)))
@@ -205,7 +239,8 @@ extension GatewayResponder {
             offset += echo.utf8.count
         }
         do {
-            while let event = try await generation.next() {
+            try await withEvents(of: generation, drained: resolver != nil) { next in
+            while let event = try await next() {
                 switch event {
                 case .promptToken(let token):
                     if options.echoPromptTokens { await emit(token.text, tokenID: token.tokenID, logprobs: token.logprobs) }
@@ -228,6 +263,7 @@ extension GatewayResponder {
                 }
             }
             output.yield(ServerSentEvents.event(GatewayError(.cartridgeFailed, "the generation ended without DONE").json))
+            }
         } catch let error as GatewayError {
             output.yield(ServerSentEvents.event(error.json))
         } catch is CancellationError {

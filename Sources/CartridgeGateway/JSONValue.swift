@@ -8,6 +8,8 @@ enum JSONValue: Sendable, Equatable {
     /// A number written without fraction or exponent that fits in 64 bits.
     case integer(Int64)
     case number(Double)
+    /// A float32 written in its shortest round-trip form (embeddings, log-probabilities).
+    case float32(Float)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
@@ -18,6 +20,7 @@ enum JSONValue: Sendable, Equatable {
         case (.bool(let a), .bool(let b)): a == b
         case (.integer(let a), .integer(let b)): a == b
         case (.number(let a), .number(let b)): a == b
+        case (.float32(let a), .float32(let b)): a == b
         case (.string(let a), .string(let b)): a == b
         case (.array(let a), .array(let b)): a == b
         case (.object(let a), .object(let b)): a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
@@ -36,7 +39,7 @@ enum JSONValue: Sendable, Equatable {
         switch self {
         case .null: "null"
         case .bool: "boolean"
-        case .integer, .number: "number"
+        case .integer, .number, .float32: "number"
         case .string: "string"
         case .array: "array"
         case .object: "object"
@@ -276,6 +279,8 @@ enum JSONValue: Sendable, Equatable {
         case .integer(let value): output.append(contentsOf: String(value).utf8)
         case .number(let value):
             if value.isFinite { output.append(contentsOf: value.description.utf8) } else { output.append(contentsOf: "null".utf8) }
+        case .float32(let value):
+            if value.isFinite { output.append(contentsOf: value.description.utf8) } else { output.append(contentsOf: "null".utf8) }
         case .string(let value): JSONValue.writeString(value, into: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
@@ -316,6 +321,6 @@ enum JSONValue: Sendable, Equatable {
 
     /// A Float as JSON: its shortest round-trip decimal form (null if not finite).
     static func float(_ value: Float) -> JSONValue {
-        value.isFinite ? .number(Double(value.description) ?? Double(value)) : .null
+        value.isFinite ? .float32(value) : .null
     }
 }

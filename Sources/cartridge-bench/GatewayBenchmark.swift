@@ -99,30 +99,37 @@ struct GatewayBenchmark: AsyncParsableCommand {
         print("short embeddings per second, \(format(seconds)) s each")
         print("  clients   direct req/s   gateway req/s")
         for clients in [1, 8, 32] {
+            let embedderURI = try CartridgeURI(parsing: embedder)
             let directRate = try await rate(clients: clients) { _ in
-                { _ = try await embedding.embed([sentence]) }
+                // One connection per client, as the gateway has one HTTP connection per client.
+                let connection = try await CartridgeConnection.connect(to: embedderURI, clientName: "cartridge-bench")
+                return ({ _ = try await connection.embed([sentence]) }, { connection.close() })
             }
             let gatewayRate = try await rate(clients: clients) { _ in
                 let connection = try await BenchHTTPConnection(port: port)
-                return { _ = try await connection.post("/v1/embeddings", body: embedBody) }
+                return ({ _ = try await connection.post("/v1/embeddings", body: embedBody) }, { try await connection.close() })
             }
             print("  \(pad(clients, 7))   \(pad(directRate, 12))   \(pad(gatewayRate, 13))")
         }
     }
 
     /// Requests per second of `clients` loops, each made by `makeClient`, for `seconds`.
-    private func rate(clients: Int, makeClient: @escaping @Sendable (Int) async throws -> @Sendable () async throws -> Void) async throws -> Double {
+    private func rate(
+        clients: Int,
+        makeClient: @escaping @Sendable (Int) async throws -> (call: @Sendable () async throws -> Void, close: @Sendable () async throws -> Void)
+    ) async throws -> Double {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let start = ContinuousClock.now
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
             for index in 0..<clients {
                 group.addTask {
-                    let call = try await makeClient(index)
+                    let client = try await makeClient(index)
                     var count = 0
                     while ContinuousClock.now < deadline {
-                        try await call()
+                        try await client.call()
                         count += 1
                     }
+                    try await client.close()
                     return count
                 }
             }
@@ -189,7 +196,8 @@ final class BenchHTTPConnection: Sendable {
     }
 
     func close() async throws {
-        try await channel.channel.close()
+        channel.outbound.finish()
+        try? await channel.channel.close()
     }
 }
 

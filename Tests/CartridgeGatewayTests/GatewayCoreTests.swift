@@ -132,6 +132,16 @@ struct GatewayCoreTests {
         #expect(error.code.status == 429)
     }
 
+    @Test func aStreamChunkWithTheCachedPrefixEqualsTheWholeChunk() {
+        for style in [CompletionFormatter.Style.text, .chat] {
+            let formatter = CompletionFormatter(style: style, model: "m\"odel", digest: Array(repeating: 0xAB, count: 32))
+            for (text, finish, role) in [("tok\n", nil, false), ("", "stop", true), ("é", nil, true)] as [(String, String?, Bool)] {
+                #expect(formatter.chunkEvent(text: text, finishReason: finish, role: role)
+                    == ServerSentEvents.event(formatter.chunk(text: text, finishReason: finish, role: role)))
+            }
+        }
+    }
+
     @Test func logprobsShapes() throws {
         let entries = [
             LogprobEntry(text: "Once", logprob: nil, top: []),

@@ -133,6 +133,26 @@ struct GatewayHTTPTests {
                 #expect(best == token)
             }
 
+            // A long generation with log-probabilities, whole and streamed: the DETOKENIZE round trips
+            // for alternatives share the connection with the stream and must not stall behind its
+            // back-pressure (256 frames).
+            let long = try await gateway.post(
+                "/v1/completions", json: ["model": generatorModel, "prompt": [1, 7], "max_tokens": 600, "temperature": 0, "logprobs": 5])
+            #expect(long.status == 200, "\(long.text)")
+            let longTokens = ((long.json?["choices"] as? [[String: Any]])?.first?["logprobs"] as? [String: Any])?["tokens"] as? [String]
+            #expect(longTokens?.count == (long.json?["usage"] as? [String: Int])?["completion_tokens"])
+            var streamedPositions = 0
+            _ = try await gateway.stream(
+                "/v1/completions", json: ["model": generatorModel, "prompt": [1, 7], "max_tokens": 600, "temperature": 0, "logprobs": 5, "stream": true]
+            ) { event in
+                if let chunk = eventJSON(event), let first = (chunk["choices"] as? [[String: Any]])?.first,
+                    let logprobs = first["logprobs"] as? [String: Any], let tokens = logprobs["tokens"] as? [String] {
+                    streamedPositions += tokens.count
+                }
+                return event != "[DONE]"
+            }
+            #expect(streamedPositions == longTokens?.count)
+
             // Metrics count what happened.
             #expect(try await gateway.metric("cartridge_gateway_requests_total", containing: "endpoint=\"/v1/completions\"") ?? 0 >= 3)
             #expect(try await gateway.metric("cartridge_gateway_generated_tokens_total") ?? 0 >= 36)
