@@ -11,9 +11,12 @@ BIN := .build/release
 deps:
 	@./scripts/install-deps.sh $(APT_PACKAGES)
 
-## Python reference packages and real clients the tests use (numpy, gguf, tokenizers, jinja2, openai).
+## Python reference packages and real clients the tests use (numpy, gguf, tokenizers, jinja2, openai),
+## and the two default models (cached), so the tests that compare against them run instead of skipping.
 python-deps:
 	@./scripts/install-python-deps.sh
+	@./scripts/fetch-chat-model.sh >/dev/null
+	@./scripts/fetch-default-model.sh >/dev/null
 
 build: deps
 	$(SWIFT) build

@@ -11,7 +11,12 @@ enum TestFiles {
         return components.joined(separator: "/") + "/Fixtures"
     }()
 
-    static let smolLM2Path = "/root/.cache/cartridge/SmolLM2-135M-Instruct.Q4_1.gguf"
+    /// Where scripts/fetch-chat-model.sh caches it: $CARTRIDGE_CACHE, else $XDG_CACHE_HOME/cartridge, else ~/.cache/cartridge.
+    static let smolLM2Path: String = {
+        func variable(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
+        let cache = variable("CARTRIDGE_CACHE") ?? ((variable("XDG_CACHE_HOME") ?? ((variable("HOME") ?? "/root") + "/.cache")) + "/cartridge")
+        return cache + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }()
 
     /// The whole file, or nil if it cannot be read.
     static func read(_ path: String) -> [UInt8]? {

@@ -6,8 +6,14 @@ import Glibc
 /// Hugging Face `tokenizers` gave for it (Fixtures/smollm2-bpe-reference.json, written by
 /// scripts/reference/bpe-tokenizer-reference.py).
 enum SmolLM2Reference {
-    static let modelPath = "/root/.cache/cartridge/SmolLM2-135M-Instruct.Q4_1.gguf"
-    static let missingReason = "\(modelPath) not found (scripts/fetch-default-model.sh downloads it)"
+    /// Where scripts/fetch-chat-model.sh caches it: $CARTRIDGE_CACHE, else $XDG_CACHE_HOME/cartridge, else ~/.cache/cartridge.
+    static let modelPath: String = {
+        let environment = ProcessInfo.processInfo.environment
+        let cache = environment["CARTRIDGE_CACHE"]
+            ?? (environment["XDG_CACHE_HOME"] ?? ((environment["HOME"] ?? "/root") + "/.cache")) + "/cartridge"
+        return cache + "/SmolLM2-135M-Instruct.Q4_1.gguf"
+    }()
+    static let missingReason = "\(modelPath) not found (scripts/fetch-chat-model.sh downloads it; make test runs it first)"
 
     static let isAvailable: Bool = access(modelPath, R_OK) == 0
 
