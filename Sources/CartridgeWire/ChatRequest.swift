@@ -51,12 +51,7 @@ public struct ChatRequest: WireMessage {
         self.messages = messages
         stopSequences = try reader.readStringList("stop_sequences")
         topLogprobs = try GenerateRequest.readLogprobOptions(&reader).0
-        guard temperature.isFinite, temperature >= 0 else {
-            throw WireError(.invalidValue, "temperature: \(temperature) is not a finite value >= 0")
-        }
-        guard topP.isFinite, topP >= 0, topP <= 1 else {
-            throw WireError(.invalidValue, "top_p: \(topP) is not in [0, 1]")
-        }
+        try GenerateRequest.checkSamplingRanges(temperature: temperature, topP: topP)
     }
 
     public func encode(into writer: inout WireWriter) {

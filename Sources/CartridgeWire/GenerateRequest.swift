@@ -55,12 +55,7 @@ public struct GenerateRequest: WireMessage {
         }
         stopSequences = try reader.readStringList("stop_sequences")
         (topLogprobs, echo) = try Self.readLogprobOptions(&reader)
-        guard temperature.isFinite, temperature >= 0 else {
-            throw WireError(.outOfRange, "temperature: \(temperature) is not a finite value >= 0")
-        }
-        guard topP.isFinite, topP >= 0, topP <= 1 else {
-            throw WireError(.outOfRange, "top_p: \(topP) is not in [0, 1]")
-        }
+        try Self.checkSamplingRanges(temperature: temperature, topP: topP)
     }
 
     public func encode(into writer: inout WireWriter) {
@@ -80,6 +75,17 @@ public struct GenerateRequest: WireMessage {
         }
         writer.write(stopSequences)
         Self.writeLogprobOptions(topLogprobs: topLogprobs, echo: echo, into: &writer)
+    }
+
+    /// The range rules GENERATE and CHAT share: a value outside them is `outOfRange` (the device
+    /// answers INVALID_ARGUMENT, not MALFORMED_PAYLOAD).
+    static func checkSamplingRanges(temperature: Float, topP: Float) throws(WireError) {
+        guard temperature.isFinite, temperature >= 0 else {
+            throw WireError(.outOfRange, "temperature: \(temperature) is not a finite value >= 0")
+        }
+        guard topP.isFinite, topP >= 0, topP <= 1 else {
+            throw WireError(.outOfRange, "top_p: \(topP) is not in [0, 1]")
+        }
     }
 
     /// The optional trailing `u8 top_logprobs`, `u8 options` (bit 0 echo) of GENERATE and CHAT.
