@@ -3,243 +3,351 @@ import CartridgeGGML
 import Glibc
 #endif
 
-/// The activations and KV cache of one context, and the forward pass over them (llama2.c
-/// `forward`, with the matrix products split across the model's worker pool). Not thread-safe:
-/// `LlamaSession` serializes access.
-final class DecoderState {
+/// The activations of a batch of up to `rowCapacity` positions and the forward pass over them
+/// (llama2.c `forward`, batched): every matrix is applied to all rows of the batch while its
+/// weights are in cache (quantized rows are unpacked once per four positions by the
+/// multi-column kernels), the products are split across the model's worker pool, and each row
+/// attends over its own sequence's KV cache. One batch can be a prefill chunk (consecutive
+/// positions of one sequence), a decoding step of several sequences, or both.
+///
+/// `@unchecked Sendable`: not thread-safe itself; `LlamaModel` hands it out under a lock, so one
+/// thread at a time uses it (its worker threads only during `forward`, joined before it returns).
+final class DecoderState: @unchecked Sendable {
     let weights: LlamaWeights
     let config: LlamaConfig
-    let x, xb, xb2, hb, q, att, logits: UnsafeMutablePointer<Float>
-    /// [layers, seqLen, kvDim] each; pages are touched only as positions fill.
-    let keyCache, valueCache: UnsafeMutablePointer<Float>
-    /// Quantized activations for Q8_0 matrices: 3 slots (one per matrix of a fused product).
+    /// Positions one forward pass can take.
+    let rowCapacity: Int
+    /// Logit rows computed together (more are done in groups).
+    let logitRowCapacity: Int
+    /// [rowCapacity, dim] each.
+    let x, xb, xb2, q: UnsafeMutablePointer<Float>
+    /// [rowCapacity, hiddenDim] each.
+    let hb, hb2: UnsafeMutablePointer<Float>
+    /// This batch's new keys and values, [rowCapacity, kvDim], before they go to each row's cache.
+    let newKeys, newValues: UnsafeMutablePointer<Float>
+    /// [logitRowCapacity, vocab].
+    let logitRows: UnsafeMutablePointer<Float>
+    /// Attention scores, one row of seqLen per worker thread.
+    let scores: UnsafeMutablePointer<Float>
+    /// RoPE cos/sin of each row's position, [rowCapacity, ropeDimensions / 2].
+    let ropeCos, ropeSin: UnsafeMutablePointer<Float>
+    /// RoPE: per rotated pair j, the inverse frequency base^(-2j / ropeDimensions).
+    let inverseFrequencies: UnsafeMutablePointer<Float>
+    /// Quantized inputs, two slots (an input and the next one being prepared are never needed at
+    /// once beyond two) of rowCapacity rows each: Q8_0 for llama2.c Q8_0 checkpoints, and 16-bit
+    /// blocks of 32 for ggml matrices (GGUF models). 8-bit activations, as llama.cpp uses, moved
+    /// SmolLM2's logits by RMS 0.27 from exact math and flipped greedy answers; 16-bit ones stay
+    /// within ~1e-3.
     let quants: UnsafeMutablePointer<Int8>
-    let scales: UnsafeMutablePointer<Float>
+    let quantScales: UnsafeMutablePointer<Float>
+    let activations: UnsafeMutablePointer<WideQuantizedActivation>
     private let slotLength: Int
-    /// Activations for quantized ggml matrices (GGUF models), 3 slots as for Q8_0: 16-bit blocks of
-    /// 32 (`GGMLKernels` wide dot products). 8-bit activations, as llama.cpp uses, moved SmolLM2's
-    /// logits by RMS 0.27 from exact math and flipped greedy answers; 16-bit ones stay within ~1e-3.
-    let activations: [WideQuantizedActivation]
-    /// RoPE: per rotated pair j, the inverse frequency base^(-2j / ropeDimensions); and the
-    /// cos/sin of the current position's angles.
-    let inverseFrequencies, ropeCos, ropeSin: UnsafeMutablePointer<Float>
+    private let workers: Int
 
-    init(weights: LlamaWeights) {
+    init(weights: LlamaWeights, rowCapacity: Int, logitRowCapacity: Int, workers: Int) {
         self.weights = weights
         let c = weights.config
         config = c
+        self.rowCapacity = max(1, rowCapacity)
+        self.logitRowCapacity = max(1, logitRowCapacity)
+        self.workers = max(1, workers)
         func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
             return raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 16))
         }
-        x = floats(c.dim)
-        xb = floats(c.dim)
-        xb2 = floats(c.dim)
-        hb = floats(2 * c.hiddenDim)
-        q = floats(c.dim)
-        att = floats(c.heads * c.seqLen)
-        logits = floats(c.vocab)
-        let cacheCount = c.layers * c.seqLen * c.kvDim
-        // calloc: large allocations are fresh zero pages, resident only once written.
-        keyCache = calloc(cacheCount, 4)!.assumingMemoryBound(to: Float.self)
-        valueCache = calloc(cacheCount, 4)!.assumingMemoryBound(to: Float.self)
-        let slotLength = (max(c.dim, c.hiddenDim) + 63) / 64 * 64
-        self.slotLength = slotLength
-        quants = .allocate(capacity: 3 * slotLength)
-        scales = .allocate(capacity: 3 * slotLength)
-        activations = (0..<3).map { _ in WideQuantizedActivation.allocate(capacity: slotLength) }
+        let rows = self.rowCapacity
+        x = floats(rows * c.dim)
+        xb = floats(rows * c.dim)
+        xb2 = floats(rows * c.dim)
+        q = floats(rows * c.dim)
+        hb = floats(rows * c.hiddenDim)
+        hb2 = floats(rows * c.hiddenDim)
+        newKeys = floats(rows * c.kvDim)
+        newValues = floats(rows * c.kvDim)
+        logitRows = floats(self.logitRowCapacity * c.vocab)
+        scores = floats(self.workers * c.seqLen)
         let pairs = c.ropeDimensions / 2
+        ropeCos = floats(rows * pairs)
+        ropeSin = floats(rows * pairs)
         inverseFrequencies = floats(pairs)
-        ropeCos = floats(pairs)
-        ropeSin = floats(pairs)
         for j in 0..<pairs {
             // The llama2.c formula (1 / powf(10000, headDim / headSize)) with the base and the
             // rotated width as parameters: identical values for llama2.c checkpoints.
             inverseFrequencies[j] = 1 / powf(c.ropeBase, Float(2 * j) / Float(c.ropeDimensions))
         }
+        let slotLength = (max(c.dim, c.hiddenDim) + 63) / 64 * 64
+        self.slotLength = slotLength
+        quants = .allocate(capacity: 2 * rows * slotLength)
+        quantScales = .allocate(capacity: 2 * rows * slotLength)
+        activations = .allocate(capacity: 2 * rows)
+        for i in 0..<(2 * rows) { (activations + i).initialize(to: WideQuantizedActivation.allocate(capacity: slotLength)) }
     }
 
     deinit {
-        for buffer in [x, xb, xb2, hb, q, att, logits, inverseFrequencies, ropeCos, ropeSin] { buffer.deallocate() }
-        for activation in activations { activation.deallocate() }
-        free(keyCache)
-        free(valueCache)
+        for buffer in [x, xb, xb2, q, hb, hb2, newKeys, newValues, logitRows, scores, ropeCos, ropeSin, inverseFrequencies] {
+            buffer.deallocate()
+        }
+        for i in 0..<(2 * rowCapacity) { activations[i].deallocate() }
+        activations.deinitialize(count: 2 * rowCapacity)
+        activations.deallocate()
         quants.deallocate()
-        scales.deallocate()
+        quantScales.deallocate()
     }
 
-    /// Bytes of the KV cache if every position is used.
-    var kvCacheBytes: Int { 2 * config.layers * config.seqLen * config.kvDim * 4 }
+    /// Bytes of activation buffers (for memory accounting).
+    var workspaceBytes: Int {
+        let c = config
+        return 4 * (rowCapacity * (4 * c.dim + 2 * c.hiddenDim + 2 * c.kvDim + c.ropeDimensions) + logitRowCapacity * c.vocab + workers * c.seqLen)
+            + 2 * rowCapacity * slotLength * (1 + 4 + 2) + 2 * rowCapacity * (slotLength / 32) * 8
+    }
 
-    /// An input vector prepared for one matrix: fp32, plus its Q8_0 quantization if the matrix is Q8_0.
+    /// Input rows prepared for the matrices of one product: fp32 rows, plus their quantization for
+    /// Q8_0 (llama2.c) or ggml quantized matrices.
     struct Input {
         var values: UnsafePointer<Float>
+        var valueStride: Int
+        var columns: Int
         var quants: UnsafePointer<Int8>
-        var scales: UnsafePointer<Float>
-        var activation: WideQuantizedActivation
+        var quantScales: UnsafePointer<Float>
+        var quantStride: Int
+        var activations: UnsafePointer<WideQuantizedActivation>
     }
 
-    private func prepare(_ x: UnsafePointer<Float>, for w: TensorView, slot: Int) -> Input {
-        let q = quants + slot * slotLength
-        let s = scales + slot * slotLength
-        switch w.storage {
-        case .q8_0(_, _, let gs): VectorMath.quantize(x, count: w.shape[1], groupSize: gs, quants: q, scales: s)
-        case .ggml(let type, _) where GGMLKernels.usesQuantizedActivation(type):
-            GGMLKernels.quantize(x, count: w.shape[1], into: activations[slot])
-        default: break
+    /// Quantizes rows x[c · stride ..< c · stride + n] (n = the matrices' row length) for
+    /// c in 0..<columns once for all of `matrices` (they share the input).
+    private func prepare(_ x: UnsafePointer<Float>, stride: Int, columns: Int, for matrices: TensorView..., slot: Int) -> Input {
+        let q = quants + slot * rowCapacity * slotLength
+        let s = quantScales + slot * rowCapacity * slotLength
+        let a = activations + slot * rowCapacity
+        let n = matrices[0].shape[1]
+        var didQ8 = false, didWide = false
+        for w in matrices {
+            switch w.storage {
+            case .q8_0(_, _, let gs) where !didQ8:
+                didQ8 = true
+                for c in 0..<columns {
+                    VectorMath.quantize(x + c * stride, count: n, groupSize: gs, quants: q + c * slotLength, scales: s + c * slotLength)
+                }
+            case .ggml(let type, _) where !didWide && GGMLKernels.usesQuantizedActivation(type):
+                didWide = true
+                for c in 0..<columns { GGMLKernels.quantize(x + c * stride, count: n, into: a[c]) }
+            default: break
+            }
         }
-        return Input(values: x, quants: q, scales: s, activation: activations[slot])
+        return Input(values: x, valueStride: stride, columns: columns, quants: q, quantScales: s, quantStride: slotLength, activations: a)
     }
 
-    /// out[i - rows.lowerBound] = row i of w · input, for i in rows.
+    /// out[c · outStride + (i − rows.lowerBound)] = row i of w · input column c, for i in rows and
+    /// every column of the input.
     @inline(__always)
-    private static func matvec(_ w: TensorView, _ input: Input, _ out: UnsafeMutablePointer<Float>, rows: Range<Int>) {
+    private static func multiply(_ w: TensorView, _ input: Input, _ out: UnsafeMutablePointer<Float>, outStride: Int, rows: Range<Int>) {
         let n = w.shape[1]
+        let columns = input.columns
         switch w.storage {
         case .float32(let values):
             let base = UnsafeRawPointer(values)
             for i in rows {
-                out[i &- rows.lowerBound] = VectorMath.dot(base + i &* n &* 4, input.values, count: n, prefetch: VectorMath.prefetchDistance)
+                for c in 0..<columns {
+                    out[c &* outStride &+ i &- rows.lowerBound] = VectorMath.dot(
+                        base + i &* n &* 4, input.values + c &* input.valueStride, count: n, prefetch: VectorMath.prefetchDistance)
+                }
             }
         case .q8_0(let wq, let ws, let gs):
             let groups = n / gs
             for i in rows {
-                out[i &- rows.lowerBound] = VectorMath.dotQ8(
-                    UnsafeRawPointer(wq) + i &* n, ws + i &* groups &* 4, input.quants, input.scales, count: n, groupSize: gs)
+                for c in 0..<columns {
+                    out[c &* outStride &+ i &- rows.lowerBound] = VectorMath.dotQ8(
+                        UnsafeRawPointer(wq) + i &* n, ws + i &* groups &* 4, input.quants + c &* input.quantStride,
+                        input.quantScales + c &* input.quantStride, count: n, groupSize: gs)
+                }
             }
         case .ggml(let type, let blocks):
             let rowBytes = type.rowByteCount(elements: n) ?? 0
             if GGMLKernels.usesQuantizedActivation(type) {
-                for i in rows {
-                    out[i &- rows.lowerBound] = GGMLKernels.dot(type, row: blocks + i &* rowBytes, wideActivation: input.activation, count: n)
+                if columns == 1 {
+                    let a = input.activations[0]
+                    for i in rows {
+                        out[i &- rows.lowerBound] = GGMLKernels.dot(type, row: blocks + i &* rowBytes, wideActivation: a, count: n)
+                    }
+                } else {
+                    for i in rows {
+                        GGMLKernels.dot(
+                            type, row: blocks + i &* rowBytes, wideActivations: input.activations, columns: columns, count: n,
+                            into: out + (i &- rows.lowerBound), stride: outStride)
+                    }
                 }
             } else {
                 for i in rows {
-                    out[i &- rows.lowerBound] = GGMLKernels.dot(type, row: blocks + i &* rowBytes, floats: input.values, count: n)
+                    for c in 0..<columns {
+                        out[c &* outStride &+ i &- rows.lowerBound] = GGMLKernels.dot(
+                            type, row: blocks + i &* rowBytes, floats: input.values + c &* input.valueStride, count: n)
+                    }
                 }
             }
         }
     }
 
-    /// Runs token `token` at position `pos`, filling the KV cache; computes `logits` if asked.
-    func forward(token: Int, pos: Int, pool: WorkerPool, computeLogits: Bool) {
+    /// Runs token `token` of `cache`'s sequence at `position`; writes its logits to `logits` if given.
+    func forward(token: Int32, position: Int, cache: KVCache, pool: WorkerPool, logits: UnsafeMutablePointer<Float>?) {
+        let row = DecoderRow(cache: cache, token: token, position: position, logits: logits)
+        withUnsafePointer(to: row) { _ = forward(UnsafeBufferPointer(start: $0, count: 1), pool: pool, shouldStop: nil) }
+    }
+
+    /// Runs a batch of at most `rowCapacity` rows. `shouldStop` is asked between layers; when it
+    /// returns true the pass ends early and returns false (the rows' cache positions are then
+    /// partly written and must not be used).
+    func forward(_ rows: UnsafeBufferPointer<DecoderRow>, pool: WorkerPool, shouldStop: (() -> Bool)?) -> Bool {
         let c = config
+        let n = rows.count
+        precondition(n >= 1 && n <= rowCapacity, "a batch of \(n) rows (capacity \(rowCapacity))")
         let dim = c.dim, kvDim = c.kvDim, hidden = c.hiddenDim, headSize = c.headSize
         let kvMul = c.heads / c.kvHeads
-        // Embedding row (dequantized if quantized).
-        weights.tokenEmbeddings.copyRow(token, into: x)
-        // RoPE angles of this position, shared by every head and layer.
-        for j in 0..<(c.ropeDimensions / 2) {
-            let angle = Float(pos) * inverseFrequencies[j]
-            ropeCos[j] = cosf(angle)
-            ropeSin[j] = sinf(angle)
+        let pairs = c.ropeDimensions / 2
+        for (r, row) in rows.enumerated() {
+            precondition(row.position >= 0 && row.position < row.cache.capacity, "position \(row.position) outside the cache")
+            // Embedding row (dequantized if quantized).
+            weights.tokenEmbeddings.copyRow(Int(row.token), into: x + r * dim)
+            // RoPE angles of this row's position, shared by every head and layer.
+            for j in 0..<pairs {
+                let angle = Float(row.position) * inverseFrequencies[j]
+                ropeCos[r * pairs + j] = cosf(angle)
+                ropeSin[r * pairs + j] = sinf(angle)
+            }
         }
         let epsilon = c.rmsEpsilon
+        let x = self.x, xb = self.xb, xb2 = self.xb2, q = self.q, hb = self.hb, hb2 = self.hb2
+        let newKeys = self.newKeys, newValues = self.newValues
 
         for (l, layer) in weights.layers.enumerated() {
+            if let shouldStop, shouldStop() { return false }
             guard case .float32(let attentionNorm) = layer.attentionNorm.storage,
                   case .float32(let ffnNorm) = layer.ffnNorm.storage else { preconditionFailure("norms are fp32") }
-            VectorMath.rmsNorm(xb, x, attentionNorm, count: dim, epsilon: epsilon)
-            let layerOffset = l * c.seqLen * kvDim
-            let k = keyCache + layerOffset + pos * kvDim
-            let v = valueCache + layerOffset + pos * kvDim
+            for r in 0..<n { VectorMath.rmsNorm(xb + r * dim, x + r * dim, attentionNorm, count: dim, epsilon: epsilon) }
 
             // q, k, v in one parallel region over their concatenated rows.
-            let inQ = prepare(xb, for: layer.wq, slot: 0)
-            let inK = prepare(xb, for: layer.wk, slot: 1)
-            let inV = prepare(xb, for: layer.wv, slot: 2)
-            let q = self.q
-            pool.parallelFor(dim + 2 * kvDim, grain: 8, costPerItem: dim) { rows in
-                let qRows = rows.clamped(to: 0..<dim)
-                if !qRows.isEmpty { Self.matvec(layer.wq, inQ, q + qRows.lowerBound, rows: qRows) }
-                let kRows = rows.clamped(to: dim..<(dim + kvDim))
+            let input = prepare(xb, stride: dim, columns: n, for: layer.wq, layer.wk, layer.wv, slot: 0)
+            pool.parallelFor(dim + 2 * kvDim, grain: 8, costPerItem: dim * n) { range in
+                let qRows = range.clamped(to: 0..<dim)
+                if !qRows.isEmpty { Self.multiply(layer.wq, input, q + qRows.lowerBound, outStride: dim, rows: qRows) }
+                let kRows = range.clamped(to: dim..<(dim + kvDim))
                 if !kRows.isEmpty {
                     let r = (kRows.lowerBound - dim)..<(kRows.upperBound - dim)
-                    Self.matvec(layer.wk, inK, k + r.lowerBound, rows: r)
+                    Self.multiply(layer.wk, input, newKeys + r.lowerBound, outStride: kvDim, rows: r)
                 }
-                let vRows = rows.clamped(to: (dim + kvDim)..<(dim + 2 * kvDim))
+                let vRows = range.clamped(to: (dim + kvDim)..<(dim + 2 * kvDim))
                 if !vRows.isEmpty {
                     let r = (vRows.lowerBound - dim - kvDim)..<(vRows.upperBound - dim - kvDim)
-                    Self.matvec(layer.wv, inV, v + r.lowerBound, rows: r)
+                    Self.multiply(layer.wv, input, newValues + r.lowerBound, outStride: kvDim, rows: r)
                 }
             }
 
             // RoPE: adjacent pairs (2j, 2j+1) of each head's first ropeDimensions values rotate by
-            // pos * inverseFrequencies[j] (llama2.c; GGUF's llama convention).
-            let rotated = c.ropeDimensions
-            var head = 0
-            while head < dim {
-                var j = 0
-                while j < rotated {
-                    let fcr = ropeCos[j >> 1], fci = ropeSin[j >> 1]
-                    let i = head + j
-                    let v0 = q[i], v1 = q[i + 1]
-                    q[i] = v0 * fcr - v1 * fci
-                    q[i + 1] = v0 * fci + v1 * fcr
-                    if i < kvDim {
-                        let k0 = k[i], k1 = k[i + 1]
-                        k[i] = k0 * fcr - k1 * fci
-                        k[i + 1] = k0 * fci + k1 * fcr
+            // position * inverseFrequencies[j] (llama2.c; GGUF's llama convention). Then the
+            // row's key and value go to its sequence's cache.
+            for (r, row) in rows.enumerated() {
+                let qr = q + r * dim, kr = newKeys + r * kvDim
+                let cosines = ropeCos + r * pairs, sines = ropeSin + r * pairs
+                var head = 0
+                while head < dim {
+                    var j = 0
+                    while j < c.ropeDimensions {
+                        let fcr = cosines[j >> 1], fci = sines[j >> 1]
+                        let i = head + j
+                        let v0 = qr[i], v1 = qr[i + 1]
+                        qr[i] = v0 * fcr - v1 * fci
+                        qr[i + 1] = v0 * fci + v1 * fcr
+                        if i < kvDim {
+                            let k0 = kr[i], k1 = kr[i + 1]
+                            kr[i] = k0 * fcr - k1 * fci
+                            kr[i + 1] = k0 * fci + k1 * fcr
+                        }
+                        j += 2
                     }
-                    j += 2
+                    head += headSize
                 }
-                head += headSize
+                row.cache.keyRow(layer: l, position: row.position).update(from: kr, count: kvDim)
+                row.cache.valueRow(layer: l, position: row.position).update(from: newValues + r * kvDim, count: kvDim)
             }
 
-            // Multi-head attention, heads split across workers.
-            let att = self.att, xb = self.xb, keyCache = self.keyCache, valueCache = self.valueCache
+            // Multi-head attention: (row, head) tasks split across workers, each row over its own cache.
             let scale = 1 / Float(headSize).squareRoot()
-            let seqLen = c.seqLen
-            pool.parallelFor(c.heads, costPerItem: 2 * (pos + 1) * headSize) { heads in
-                for h in heads {
-                    let qh = UnsafeRawPointer(q + h * headSize)
-                    let scores = att + h * seqLen
-                    let kvOffset = layerOffset + (h / kvMul) * headSize
-                    for t in 0...pos {
-                        scores[t] = VectorMath.dot(qh, keyCache + kvOffset + t * kvDim, count: headSize) * scale
+            let heads = c.heads
+            let tasks = n * heads
+            let scores = self.scores, seqLen = c.seqLen
+            var cost = 0
+            for row in rows { cost += 2 * (row.position + 1) * headSize * heads }
+            let attend = { (worker: Int, workers: Int) in
+                let scoresRow = scores + worker * seqLen
+                let start = tasks * worker / workers, end = tasks * (worker + 1) / workers
+                for task in start..<end {
+                    let r = task / heads, h = task % heads
+                    let row = rows[r]
+                    let qh = UnsafeRawPointer(q + r * dim + h * headSize)
+                    let kvOffset = (h / kvMul) * headSize
+                    for t in 0...row.position {
+                        scoresRow[t] = VectorMath.dot(qh, row.cache.keyRow(layer: l, position: t) + kvOffset, count: headSize) * scale
                     }
-                    VectorMath.softmax(scores, count: pos + 1)
-                    let out = xb + h * headSize
+                    VectorMath.softmax(scoresRow, count: row.position + 1)
+                    let out = xb + r * dim + h * headSize
                     for j in 0..<headSize { out[j] = 0 }
-                    for t in 0...pos {
-                        let a = scores[t]
-                        let vt = valueCache + kvOffset + t * kvDim
+                    for t in 0...row.position {
+                        let a = scoresRow[t]
+                        let vt = row.cache.valueRow(layer: l, position: t) + kvOffset
                         for j in 0..<headSize { out[j] += a * vt[j] }
                     }
                 }
             }
+            if cost < WorkerPool.minimumParallelCost { attend(0, 1) } else { pool.run(attend) }
 
             // Output projection and residual.
-            let inO = prepare(xb, for: layer.wo, slot: 0)
-            let xb2 = self.xb2
-            pool.parallelFor(dim, grain: 8, costPerItem: dim) { rows in Self.matvec(layer.wo, inO, xb2 + rows.lowerBound, rows: rows) }
-            for j in 0..<dim { x[j] += xb2[j] }
+            let attentionOut = prepare(xb, stride: dim, columns: n, for: layer.wo, slot: 1)
+            pool.parallelFor(dim, grain: 8, costPerItem: dim * n) { range in
+                Self.multiply(layer.wo, attentionOut, xb2 + range.lowerBound, outStride: dim, rows: range)
+            }
+            for i in 0..<(n * dim) { x[i] += xb2[i] }
 
             // SwiGLU feed-forward: hb = silu(w1·xb) * (w3·xb); x += w2·hb.
-            VectorMath.rmsNorm(xb, x, ffnNorm, count: dim, epsilon: epsilon)
-            let in1 = prepare(xb, for: layer.w1, slot: 0)
-            let in3 = prepare(xb, for: layer.w3, slot: 1)
-            let hb = self.hb, hb2 = self.hb + hidden
-            pool.parallelFor(hidden, grain: 8, costPerItem: 2 * dim) { rows in
-                Self.matvec(layer.w1, in1, hb + rows.lowerBound, rows: rows)
-                Self.matvec(layer.w3, in3, hb2 + rows.lowerBound, rows: rows)
-                for i in rows {
-                    var value = hb[i]
-                    value *= 1 / (1 + expf(-value))
-                    hb[i] = value * hb2[i]
+            for r in 0..<n { VectorMath.rmsNorm(xb + r * dim, x + r * dim, ffnNorm, count: dim, epsilon: epsilon) }
+            let ffnIn = prepare(xb, stride: dim, columns: n, for: layer.w1, layer.w3, slot: 0)
+            pool.parallelFor(hidden, grain: 8, costPerItem: 2 * dim * n) { range in
+                Self.multiply(layer.w1, ffnIn, hb + range.lowerBound, outStride: hidden, rows: range)
+                Self.multiply(layer.w3, ffnIn, hb2 + range.lowerBound, outStride: hidden, rows: range)
+                for r in 0..<n {
+                    let gate = hb + r * hidden, up = hb2 + r * hidden
+                    for i in range {
+                        var value = gate[i]
+                        value *= 1 / (1 + expf(-value))
+                        gate[i] = value * up[i]
+                    }
                 }
             }
-            let in2 = prepare(hb, for: layer.w2, slot: 2)
-            pool.parallelFor(dim, grain: 8, costPerItem: hidden) { rows in Self.matvec(layer.w2, in2, xb + rows.lowerBound, rows: rows) }
-            for j in 0..<dim { x[j] += xb[j] }
+            let downIn = prepare(hb, stride: hidden, columns: n, for: layer.w2, slot: 1)
+            pool.parallelFor(dim, grain: 8, costPerItem: hidden * n) { range in
+                Self.multiply(layer.w2, downIn, xb + range.lowerBound, outStride: dim, rows: range)
+            }
+            for i in 0..<(n * dim) { x[i] += xb[i] }
         }
 
-        guard computeLogits else { return }
+        // Logits of the rows that want them, up to logitRowCapacity at a time.
         guard case .float32(let finalNorm) = weights.finalNorm.storage else { preconditionFailure("norms are fp32") }
-        VectorMath.rmsNorm(x, x, finalNorm, count: dim, epsilon: epsilon)
-        let classifier = weights.classifier
-        let inC = prepare(x, for: classifier, slot: 0)
-        let logits = self.logits
-        pool.parallelFor(c.vocab, grain: 16, costPerItem: dim) { rows in Self.matvec(classifier, inC, logits + rows.lowerBound, rows: rows) }
+        let wanted = rows.indices.filter { rows[$0].logits != nil }
+        var start = 0
+        while start < wanted.count {
+            let group = Array(wanted[start..<min(wanted.count, start + logitRowCapacity)])
+            for (g, r) in group.enumerated() { VectorMath.rmsNorm(xb + g * dim, x + r * dim, finalNorm, count: dim, epsilon: epsilon) }
+            let classifier = weights.classifier
+            let input = prepare(xb, stride: dim, columns: group.count, for: classifier, slot: 0)
+            // One row: straight into its destination; several: through logitRows.
+            let out = group.count == 1 ? rows[group[0]].logits! : logitRows
+            let vocab = c.vocab
+            pool.parallelFor(vocab, grain: 16, costPerItem: dim * group.count) { range in
+                Self.multiply(classifier, input, out + range.lowerBound, outStride: vocab, rows: range)
+            }
+            if group.count > 1 {
+                for (g, r) in group.enumerated() { rows[r].logits!.update(from: logitRows + g * vocab, count: vocab) }
+            }
+            start += group.count
+        }
+        return true
     }
 }

@@ -139,9 +139,9 @@ public struct GGUFLlamaModel: Sendable {
         return TensorView(.ggml(type, blocks: base), shape: shape)
     }
 
-    /// A ready model over `file` (kept alive by `owner`).
-    public func makeModel(file: GGUFFile, owner: (any AnyObject & Sendable)?, maximumWorkers: Int = 2) throws(InferenceError) -> LlamaModel {
-        try LlamaModel(weights: weights(file: file, owner: owner), tokenizer: tokenizer, maximumWorkers: maximumWorkers)
+    /// A ready model over `file` (kept alive by `owner`); `prefillChunk` positions per forward pass.
+    public func makeModel(file: GGUFFile, owner: (any AnyObject & Sendable)?, maximumWorkers: Int = 2, prefillChunk: Int = 64) throws(InferenceError) -> LlamaModel {
+        try LlamaModel(weights: weights(file: file, owner: owner), tokenizer: tokenizer, maximumWorkers: maximumWorkers, prefillChunk: prefillChunk)
     }
 
     static func tokenizer(model: String, pre: String, tokens: [String], file: GGUFFile) throws(InferenceError) -> any TextTokenizer {

@@ -4,7 +4,7 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case fileUnreadable, malformedCheckpoint, malformedTokenizer, invalidConfiguration
-            case invalidTensor, invalidArgument, contextFull
+            case invalidTensor, invalidArgument, contextFull, cancelled, busy
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -23,6 +23,10 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// The prompt does not fit in the model's context window.
         public static let contextFull = Code(.contextFull)
+        /// The caller cancelled the work (a prefill stopped between chunks or layers).
+        public static let cancelled = Code(.cancelled)
+        /// The KV-cache memory budget cannot hold this generation now; retry later.
+        public static let busy = Code(.busy)
 
         public var description: String {
             switch value {
@@ -33,6 +37,8 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
             case .invalidTensor: "invalidTensor"
             case .invalidArgument: "invalidArgument"
             case .contextFull: "contextFull"
+            case .cancelled: "cancelled"
+            case .busy: "busy"
             }
         }
     }

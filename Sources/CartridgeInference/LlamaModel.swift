@@ -11,13 +11,21 @@ public final class LlamaModel: Sendable {
     /// Ids that end a generation (`GenerationParameters.stopAtEndOfSequence`).
     public let endOfGenerationIDs: Set<Int32>
     let pool: WorkerPool
+    /// The activation workspace of forward passes, shared by every session of this model (they
+    /// share the worker pool too, so passes run one at a time).
+    private let decoder: Mutex<DecoderState>
+    /// Prompt positions per forward pass (a prefill chunk); also the most rows of a
+    /// continuous-batching step.
+    public let prefillChunk: Int
+    /// Logit rows the decoder computes together.
+    let decoderLogitRows = 8
     /// Bit pattern of the tokens/s cap (Double); 0 = unlimited.
     private let rateLimitBits = Atomic<UInt64>(0)
 
     public var config: LlamaConfig { weights.config }
 
     /// `maximumWorkers` threads are created once (the caller's thread plus helpers) and reused.
-    public init(weights: LlamaWeights, tokenizer: (any TextTokenizer)?, maximumWorkers: Int = 2) throws(InferenceError) {
+    public init(weights: LlamaWeights, tokenizer: (any TextTokenizer)?, maximumWorkers: Int = 2, prefillChunk: Int = 64) throws(InferenceError) {
         if let tokenizer, tokenizer.vocabularySize != weights.config.vocab {
             throw InferenceError(
                 .invalidArgument, "the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary is \(weights.config.vocab)")
@@ -26,6 +34,13 @@ public final class LlamaModel: Sendable {
         self.tokenizer = tokenizer
         endOfGenerationIDs = tokenizer?.endOfGenerationIDs ?? [LlamaTokenizer.bos, LlamaTokenizer.eos]
         pool = WorkerPool(maximumWorkers: maximumWorkers)
+        self.prefillChunk = max(1, prefillChunk)
+        decoder = Mutex(DecoderState(weights: weights, rowCapacity: max(1, prefillChunk), logitRowCapacity: 8, workers: pool.maximumWorkers))
+    }
+
+    /// Runs `body` with the decoder workspace (one pass at a time).
+    func withDecoder<Result>(_ body: (DecoderState) -> Result) -> Result {
+        decoder.withLock { body($0) }
     }
 
     /// Loads a llama2.c checkpoint (v0 fp32 or v2 Q8_0) and, if given, its tokenizer.bin.
