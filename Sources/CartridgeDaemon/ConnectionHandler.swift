@@ -289,7 +289,25 @@ final class ConnectionHandler: Sendable {
         var sessionReleased = false
         defer { if !sessionReleased { releaseContext(session: request.session) } }
 
-        let accounting = try await context.infer { () throws(ModelError) in try generation.start(request) }
+        try await context.infer { () throws(ModelError) in try generation.prepare(request) }
+        // Always leave the model's scheduler, however the request ends; exactly once, before the
+        // session is released (a later request may be running on it by the time this returns).
+        var leftScheduler = false
+        defer { if !leftScheduler { generation.end() } }
+        let accounting: PromptAccounting
+        do {
+            accounting = try await generation.start(isCancelled: { [weak control] in control?.stopReason != nil })
+        } catch {
+            // A prompt stopped by CANCEL (or a vanished host) ends with DONE, not an error.
+            guard control.stopReason == nil else {
+                generation.end()
+                leftScheduler = true
+                try await finishStopped(request, id: id, control: control, started: started, slot: slot)
+                sessionReleased = true
+                return
+            }
+            throw ErrorReply(error.code, error.message)
+        }
         for echoed in accounting.echoed {
             if control.stopReason != nil { break }
             try await reply(echoed.frame(requestID: id))
@@ -308,11 +326,11 @@ final class ConnectionHandler: Sendable {
                 // One more step releases the text held back for a possible stop sequence: the model
                 // ends the generation at its own maximum without computing another token.
                 stopReason = .maximumTokens
-                let last = try await context.infer { () throws(ModelError) in try generation.next() }
+                let last = try await Self.step(generation)
                 if case .finished(_, let text) = last { trailingText = text }
                 break
             }
-            let step = try await context.infer { () throws(ModelError) in try generation.next() }
+            let step = try await Self.step(generation)
             switch step {
             case .finished(let reason, let text):
                 stopReason = reason
@@ -338,6 +356,9 @@ final class ConnectionHandler: Sendable {
             totalMicroseconds: started.duration(to: clock.now).microseconds,
             tokensPerSecond: generated > 1 && decodeSeconds > 0 ? Float(Double(generated - 1) / decodeSeconds) : 0,
             trailingText: trailingText)
+        // Out of the scheduler before the session is free: the host may reuse it as soon as it sees DONE.
+        generation.end()
+        leftScheduler = true
         slot.release()
         releaseContext(session: request.session)
         sessionReleased = true
@@ -345,6 +366,26 @@ final class ConnectionHandler: Sendable {
         logger.debug(
             "generation done",
             metadata: ["request": "\(id)", "tokens": "\(generated)", "reason": "\(stopReason)"])
+    }
+
+    /// The next step of a running generation, its errors as protocol errors.
+    private static func step(_ generation: any GenerationContext) async throws(ErrorReply) -> GenerationStep {
+        do {
+            return try await generation.next()
+        } catch {
+            throw ErrorReply(error.code, error.message)
+        }
+    }
+
+    /// DONE for a generation stopped (CANCEL, stalled host) before its first token.
+    private func finishStopped(_ request: GenerationSpec, id: UInt32, control: RequestControl, started: ContinuousClock.Instant, slot: SlotRelease) async throws {
+        let summary = GenerationSummary(
+            stopReason: control.stopReason ?? .cancelled, promptTokens: 0, cachedPromptTokens: 0, generatedTokens: 0,
+            timeToFirstTokenMicroseconds: 0, totalMicroseconds: started.duration(to: ContinuousClock().now).microseconds,
+            tokensPerSecond: 0, trailingText: "")
+        slot.release()
+        releaseContext(session: request.session)
+        try await reply(summary.frame(requestID: id), finalOf: control)
     }
 
     /// The context for a GENERATE: fresh for session 0, else the connection's kept session.

@@ -11,13 +11,17 @@ public final class LlamaServedModel: ServedModel {
     public let capabilities: Capabilities
     /// The model's own chat template (GGUF `tokenizer.chat_template`), parsed at load.
     public let chatTemplate: ChatTemplate?
+    /// Runs every generation of this cartridge: continuous batching, chunked cancellable
+    /// prefill, prefix cache, KV-cache budget.
+    public let scheduler: GenerationScheduler
 
     /// Texts longer than this are refused before tokenization (a prompt that long cannot fit
     /// the context anyway, and tokenizing it would hold the inference thread).
     public static let maximumTextBytes = 65536
 
-    public init(model: LlamaModel, card: ModelCard, chatTemplate: ChatTemplate? = nil) {
+    public init(model: LlamaModel, card: ModelCard, chatTemplate: ChatTemplate? = nil, kvBudgetBytes: Int? = nil) {
         self.model = model
+        scheduler = GenerationScheduler(model: model, kvBudgetBytes: kvBudgetBytes)
         self.card = card
         self.chatTemplate = model.tokenizer == nil ? nil : chatTemplate
         var capabilities: Capabilities = model.tokenizer == nil ? [.generate, .sessions, .logprobs] : [.generate, .tokenize, .sessions, .logprobs]
@@ -89,7 +93,7 @@ public final class LlamaServedModel: ServedModel {
     }
 
     public func makeGenerationContext() throws(ModelError) -> any GenerationContext {
-        LlamaGenerationContext(model: model, session: model.makeSession())
+        LlamaGenerationContext(model: model, session: model.makeSession(), scheduler: scheduler)
     }
 
     public func embed(_ sentences: [String]) throws(ModelError) -> [[Float]] {
@@ -113,6 +117,15 @@ public final class LlamaServedModel: ServedModel {
         return tokens.map { Int32(bitPattern: $0) }
     }
 
+    /// An engine error as a protocol error.
+    static func modelError(_ error: InferenceError) -> ModelError {
+        do {
+            return try mapped { () throws(InferenceError) -> ModelError in throw error }
+        } catch {
+            return error
+        }
+    }
+
     /// Runs engine code, turning its errors into protocol errors.
     static func mapped<Result>(_ body: () throws(InferenceError) -> Result) throws(ModelError) -> Result {
         do {
@@ -121,24 +134,34 @@ public final class LlamaServedModel: ServedModel {
             switch error.code {
             case .invalidArgument: throw ModelError(.invalidArgument, error.message)
             case .contextFull: throw ModelError(.contextOverflow, error.message)
+            case .busy: throw ModelError(.busy, error.message)
+            case .cancelled: throw ModelError(.invalidArgument, "cancelled: \(error.message)")
             default: throw ModelError(.internalError, error.message)
             }
         }
     }
 }
 
-/// One KV-cache context of a `LlamaServedModel`.
-final class LlamaGenerationContext: GenerationContext {
+/// One KV-cache context of a `LlamaServedModel`, run by its `GenerationScheduler`.
+///
+/// `@unchecked Sendable`: the prepared request is written by `prepare` and read by `start`,
+/// which the daemon calls one after the other for one request at a time.
+final class LlamaGenerationContext: GenerationContext, @unchecked Sendable {
     let model: LlamaModel
     let session: LlamaSession
+    let scheduler: GenerationScheduler
+    private var tokens: [Int32] = []
+    private var parameters = GenerationParameters()
+    private var echo = false
+    private var topLogprobs = 0
 
-    init(model: LlamaModel, session: LlamaSession) {
+    init(model: LlamaModel, session: LlamaSession, scheduler: GenerationScheduler) {
         self.model = model
         self.session = session
+        self.scheduler = scheduler
     }
 
-    func start(_ request: GenerationSpec) throws(ModelError) -> PromptAccounting {
-        let tokens: [Int32]
+    func prepare(_ request: GenerationSpec) throws(ModelError) {
         switch request.prompt {
         case .text(let text):
             try LlamaServedModel.checkLength(text)
@@ -147,21 +170,32 @@ final class LlamaGenerationContext: GenerationContext {
             tokens = try LlamaServedModel.tokenIDs(ids, vocabulary: model.config.vocab)
         }
         guard !tokens.isEmpty else { throw ModelError(.invalidArgument, "the prompt is empty") }
-        let parameters = GenerationParameters(
+        guard tokens.count <= model.config.seqLen else {
+            throw ModelError(.contextOverflow, "the prompt has \(tokens.count) tokens, the context holds \(model.config.seqLen)")
+        }
+        parameters = GenerationParameters(
             sampling: SamplingParameters(
                 temperature: request.temperature, topP: request.topP == 0 ? 1 : request.topP, topK: Int(request.topK),
                 seed: request.seed),
             maxTokens: Int(request.maximumTokens), stopAtEndOfSequence: true, stopSequences: request.stopSequences,
             topLogprobs: request.topLogprobs, echo: request.echo)
-        let cached = try LlamaServedModel.mapped { () throws(InferenceError) in
-            try session.startGeneration(promptTokens: tokens, parameters: parameters)
+        echo = request.echo
+        topLogprobs = request.topLogprobs
+    }
+
+    func start(isCancelled: @escaping @Sendable () -> Bool) async throws(ModelError) -> PromptAccounting {
+        let cached: Int
+        do {
+            cached = try await scheduler.start(session, prompt: tokens, parameters: parameters, isCancelled: isCancelled)
+        } catch {
+            throw LlamaServedModel.modelError(error)
         }
         var echoed: [PromptToken] = []
-        if request.echo {
+        if echo {
             let distributions = session.promptLogprobs
             for (index, token) in tokens.enumerated() {
                 let text = String(decoding: model.tokenizer?.bytes(for: token, renderSpecial: true) ?? [], as: UTF8.self)
-                let logprobs = request.topLogprobs > 0 && index < distributions.count
+                let logprobs = topLogprobs > 0 && index < distributions.count
                     ? Self.wire(distributions[index]) ?? TokenLogprobs(logprob: .nan, top: []) : nil
                 echoed.append(PromptToken(index: UInt32(index), tokenID: UInt32(bitPattern: token), text: text, logprobs: logprobs))
             }
@@ -173,11 +207,16 @@ final class LlamaGenerationContext: GenerationContext {
         logprobs.map { TokenLogprobs(logprob: $0.logprob, top: $0.top.map { TokenLogprob(tokenID: UInt32(bitPattern: $0.id), logprob: $0.logprob) }) }
     }
 
-    func next() throws(ModelError) -> GenerationStep {
-        let step = try LlamaServedModel.mapped { () throws(InferenceError) in try session.nextToken() }
-        switch step {
+    func next() async throws(ModelError) -> GenerationStep {
+        let scheduled: ScheduledStep
+        do {
+            scheduled = try await scheduler.next(session)
+        } catch {
+            throw LlamaServedModel.modelError(error)
+        }
+        switch scheduled.step {
         case .token(let id, let text):
-            return .token(id: UInt32(bitPattern: id), text: text, logprobs: Self.wire(session.lastLogprobs))
+            return .token(id: UInt32(bitPattern: id), text: text, logprobs: Self.wire(scheduled.logprobs))
         case .finished(let reason, let text):
             let stop: StopReason
             switch reason {
@@ -189,4 +228,6 @@ final class LlamaGenerationContext: GenerationContext {
             return .finished(stop, trailingText: text)
         }
     }
+
+    func end() { scheduler.end(session) }
 }

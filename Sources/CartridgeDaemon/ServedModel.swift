@@ -30,14 +30,21 @@ public protocol ServedModel: AnyObject, Sendable {
     func setWorkerCount(_ count: Int)
 }
 
-/// One generation context with its KV cache and token history. Used by one request at a time,
-/// only on the inference thread.
+/// One generation context with its KV cache and token history. Used by one request at a time:
+/// `prepare` on the daemon's inference thread (tokenization is CPU work), then `start`, `next`
+/// (awaiting the model's scheduler, which batches the steps of every running generation) and
+/// always `end`.
 public protocol GenerationContext: AnyObject, Sendable {
-    /// Prepares a generation; prompt tokens that extend this context's history reuse its cache
-    /// (except with echo, which runs the whole prompt to report its log-probabilities).
-    func start(_ spec: GenerationSpec) throws(ModelError) -> PromptAccounting
-    /// Runs the model for one token.
-    func next() throws(ModelError) -> GenerationStep
+    /// Checks and tokenizes a request; prompt tokens that extend this context's history will
+    /// reuse its cache (except with echo, which runs the whole prompt to report its log-probabilities).
+    func prepare(_ spec: GenerationSpec) throws(ModelError)
+    /// Runs the prepared prompt. `isCancelled` is polled while the prompt runs; once it is true
+    /// the prompt stops early and this throws a `ModelError` (the caller checks its own stop reason).
+    func start(isCancelled: @escaping @Sendable () -> Bool) async throws(ModelError) -> PromptAccounting
+    /// The next step: a token, or the end of the generation.
+    func next() async throws(ModelError) -> GenerationStep
+    /// The request is over (finished, failed or cancelled); frees its place in the model's scheduler.
+    func end()
 }
 
 public struct PromptAccounting: Hashable, Sendable {

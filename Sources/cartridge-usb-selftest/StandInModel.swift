@@ -40,14 +40,15 @@ final class StandInModel: ServedModel {
 }
 
 final class StandInContext: GenerationContext, @unchecked Sendable {
-    // @unchecked: used by one request at a time on the daemon's inference thread (protocol contract).
+    // @unchecked: used by one request at a time (protocol contract).
     private let model: StandInModel
     private var previous: UInt32 = 1
     private var remaining: UInt32 = 0
+    private var promptTokens = 0
 
     init(model: StandInModel) { self.model = model }
 
-    func start(_ request: GenerationSpec) throws(ModelError) -> PromptAccounting {
+    func prepare(_ request: GenerationSpec) throws(ModelError) {
         let tokens: [UInt32] =
             switch request.prompt {
             case .tokens(let tokens): tokens
@@ -55,14 +56,20 @@ final class StandInContext: GenerationContext, @unchecked Sendable {
             }
         previous = tokens.last ?? 1
         remaining = request.maximumTokens
-        return PromptAccounting(promptTokens: tokens.count, cachedTokens: 0)
+        promptTokens = tokens.count
     }
 
-    func next() throws(ModelError) -> GenerationStep {
+    func start(isCancelled: @escaping @Sendable () -> Bool) async throws(ModelError) -> PromptAccounting {
+        PromptAccounting(promptTokens: promptTokens, cachedTokens: 0)
+    }
+
+    func next() async throws(ModelError) -> GenerationStep {
         guard remaining > 0 else { return .finished(.maximumTokens, trailingText: "") }
         remaining -= 1
-        if model.stepMicroseconds > 0 { usleep(model.stepMicroseconds) }
+        if model.stepMicroseconds > 0 { try? await Task.sleep(for: .microseconds(Int(model.stepMicroseconds))) }
         previous = (previous &* 31 &+ 7) % StandInModel.vocabulary
         return .token(id: previous, text: "t\(previous) ", logprobs: nil)
     }
+
+    func end() {}
 }
