@@ -199,6 +199,27 @@ struct ChatCartridgeTests {
         #expect(text.contains("Paris"), "after a cancelled answer: \(text)")
         #expect(summary.stopReason == .maximumTokens || summary.stopReason == .endOfSequence)
         cartridge.close()
+
+        // CANCEL during a 2,000-token prompt: the prefill stops between layers; DONE(cancelled)
+        // with no token, and the device serves the next request.
+        let transport = try await daemon.rawConnection()
+        var reader = RawFrameReader(transport)
+        let long = [UInt32](repeating: 0, count: 2000).indices.map { UInt32(1000 + ($0 * 37) % 20000) }
+        try await transport.send(GenerateRequest(prompt: .tokens(long), maximumTokens: 4).frame(requestID: 3).encoded())
+        try await Task.sleep(for: .milliseconds(300))
+        let clock = ContinuousClock()
+        let cancelledAt = clock.now
+        try await transport.send(CancelRequest().frame(requestID: 3).encoded())
+        let frame = try await reader.next()
+        let latency = cancelledAt.duration(to: clock.now)
+        #expect(frame.type == .done, "a token came before DONE: the whole prompt ran")
+        let done = try GenerationSummary(payload: frame.payload)
+        #expect(done.stopReason == .cancelled && done.generatedTokens == 0, "\(done)")
+        print("CANCEL during a 2000-token SmolLM2 prefill answered after \(latency)")
+        #expect(latency < .seconds(1), "CANCEL during the prompt took \(latency)")
+        try await transport.send(PingPayload(bytes: [2]).frame(requestID: 4).encoded())
+        #expect(try await reader.next() == Frame(type: .pong, requestID: 4, payload: [2]))
+        transport.close()
         #expect(await daemon.stop() == 0)
     }
 }
