@@ -2,7 +2,6 @@ import ArgumentParser
 import CartridgeClient
 import CartridgeWire
 import Foundation
-import Synchronization
 
 /// `llm compare --streams 1,2,4`: aggregate generation throughput of N concurrent clients against
 /// `cartridged --gguf FILE` (GENERATE over a Unix socket, one connection per client) and against
