@@ -4,5 +4,5 @@ import ArgumentParser
 struct LLMBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "llm", abstract: "GGUF language-model tools: logits dumps for accuracy comparisons.",
-        subcommands: [LogitsCommand.self, MakeGGUFCommand.self])
+        subcommands: [LogitsCommand.self, MakeGGUFCommand.self, LLMSpeedCommand.self, LLMSpeedComparison.self])
 }

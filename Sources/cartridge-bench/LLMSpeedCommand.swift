@@ -1,0 +1,140 @@
+import ArgumentParser
+import CartridgeImage
+import CartridgeInference
+import CartridgeTokenizers
+import Foundation
+
+/// `cartridge-bench llm speed`: this engine alone on a GGUF file, measured the way llama-bench
+/// measures llama.cpp, in this process.
+///
+/// - pp: `logits(forPrompt:)` of a P-token prompt (BOS, then deterministic pseudo-random ids in
+///   the vocabulary, like llama-bench's random prompt) from position 0 of an empty history.
+/// - tg: N greedy tokens after a lone BOS (llama-bench decodes N single tokens from an empty
+///   context), `stopAtEndOfSequence: false`, so exactly N forward passes are timed.
+///
+/// One untimed warm-up of each test first (page cache, KV pages, worker threads), then
+/// `--repeats` timed runs on the same session (each run starts again from position 0).
+struct LLMSpeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "speed",
+        abstract: "Prompt processing (pp) and token generation (tg) tok/s of this engine on a GGUF file, llama-bench style.")
+
+    @Option(help: "GGUF model file.") var model: String
+    @Option(name: [.customShort("t"), .long], help: "Worker threads.") var threads = 1
+    @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt tokens of the pp test (0 skips it).") var promptTokens = 128
+    @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generated tokens of the tg test (0 skips it).") var generatedTokens = 128
+    @Option(name: [.customShort("r"), .long], help: "Timed runs of each test (after one warm-up).") var repeats = 5
+    @Flag(help: "Print one JSON object (LLMSpeedReport) instead of text.") var json = false
+    @Flag(help: .hidden) var readBandwidth = false
+
+    func validate() throws {
+        guard (1...64).contains(threads) else { throw ValidationError("--threads must be 1...64") }
+        guard promptTokens >= 0, generatedTokens >= 0, promptTokens + generatedTokens > 0 else {
+            throw ValidationError("-p and -n must be >= 0 and not both 0")
+        }
+        guard (1...1000).contains(repeats) else { throw ValidationError("--repeats must be 1...1000") }
+    }
+
+    func run() throws {
+        if readBandwidth {
+            // Used by `llm compare` for its roofline column, in a child so the parent's RSS stays small.
+            print("read_bandwidth_gbs \(ReadBandwidth.measure(threads: 1)) \(ReadBandwidth.measure(threads: 2))")
+            return
+        }
+        let clock = ContinuousClock()
+        let loadStart = clock.now
+        let source = try GGUFImage.open(ggufPath: model)
+        let llama = try source.model.makeModel(file: source.file, owner: source.mapping, maximumWorkers: threads)
+        let loadMilliseconds = Self.seconds(clock.now - loadStart) * 1000
+        let vocab = llama.config.vocab
+        let bos = llama.tokenizer?.bosID
+        guard promptTokens <= llama.config.seqLen, generatedTokens + 1 <= llama.config.seqLen else {
+            throw ValidationError("-p and -n must fit the context of \(llama.config.seqLen) positions")
+        }
+        let session = llama.makeSession()
+
+        var promptSamples: [Double] = []
+        if promptTokens > 0 {
+            let prompt = Self.benchmarkPrompt(count: promptTokens, vocabulary: vocab, bos: bos)
+            _ = try session.logits(forPrompt: prompt)  // warm-up
+            for _ in 0..<repeats {
+                let started = clock.now
+                _ = try session.logits(forPrompt: prompt)
+                promptSamples.append(Double(promptTokens) / Self.seconds(clock.now - started))
+            }
+        }
+
+        var generationSamples: [Double] = []
+        if generatedTokens > 0 {
+            let start = bos ?? Self.benchmarkPrompt(count: 1, vocabulary: vocab, bos: nil)[0]
+            _ = try Self.generate(session: session, start: start, tokens: min(generatedTokens, 16))  // warm-up
+            for _ in 0..<repeats {
+                let started = clock.now
+                let produced = try Self.generate(session: session, start: start, tokens: generatedTokens)
+                let elapsed = Self.seconds(clock.now - started)
+                guard produced == generatedTokens else {
+                    throw ValidationError("generation stopped after \(produced) of \(generatedTokens) tokens")
+                }
+                generationSamples.append(Double(produced) / elapsed)
+            }
+        }
+
+        let report = LLMSpeedReport(
+            model: model, threads: threads, promptTokens: promptTokens, generatedTokens: generatedTokens,
+            promptSamples: promptSamples, generationSamples: generationSamples,
+            peakResidentKilobytes: ChildProcess.ownPeakKilobytes(), weightBytesPerToken: llama.weightBytesPerToken,
+            loadMilliseconds: loadMilliseconds)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            return
+        }
+        print("\(model): \(threads) thread(s), load \(Self.format(loadMilliseconds)) ms, \(llama.weightBytesPerToken) weight bytes per token")
+        for (name, samples, median) in [
+            ("pp\(promptTokens)", promptSamples, report.promptMedian), ("tg\(generatedTokens)", generationSamples, report.generationMedian),
+        ] {
+            guard let median else { continue }
+            print("\(name): \(samples.map { Self.format($0, digits: 1) }.joined(separator: ", ")) tok/s; median \(Self.format(median, digits: 1)) tok/s")
+        }
+        print("peak RSS (VmHWM): \(Self.format(Double(report.peakResidentKilobytes) / 1024, digits: 1)) MiB")
+    }
+
+    /// Greedy tokens after `start` from position 0; returns how many were produced.
+    static func generate(session: LlamaSession, start: Int32, tokens: Int) throws -> Int {
+        try session.startGeneration(
+            promptTokens: [start],
+            parameters: GenerationParameters(sampling: SamplingParameters(temperature: 0), maxTokens: tokens, stopAtEndOfSequence: false))
+        var produced = 0
+        while true {
+            switch try session.nextToken() {
+            case .token: produced += 1
+            case .finished: return produced
+            }
+        }
+    }
+
+    /// BOS (when the vocabulary has one), then pseudo-random ids in 0..<vocabulary from a fixed
+    /// seed (SplitMix64), the same for every run: llama-bench's random-prompt test.
+    static func benchmarkPrompt(count: Int, vocabulary: Int, bos: Int32?) -> [Int32] {
+        var state: UInt64 = 0x5eed_1234_abcd_0042
+        var ids: [Int32] = []
+        ids.reserveCapacity(count)
+        if let bos, count > 0 { ids.append(bos) }
+        while ids.count < count {
+            state &+= 0x9e37_79b9_7f4a_7c15
+            var mixed = state
+            mixed = (mixed ^ (mixed >> 30)) &* 0xbf58_476d_1ce4_e5b9
+            mixed = (mixed ^ (mixed >> 27)) &* 0x94d0_49bb_1331_11eb
+            mixed ^= mixed >> 31
+            ids.append(Int32(mixed % UInt64(vocabulary)))
+        }
+        return ids
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    static func format(_ value: Double, digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
+}
