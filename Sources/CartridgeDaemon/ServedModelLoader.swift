@@ -12,9 +12,21 @@ import Glibc
 
 /// Turns what the operator named (an image, or a raw checkpoint for development) into a model.
 public enum ServedModelLoader {
+    /// How a decoder model runs: its inference threads and KV-cache budget (nil: the scheduler's default).
+    public struct DecoderTuning: Sendable {
+        public var threads: Int
+        public var kvCacheBytes: Int?
+        public init(threads: Int = 2, kvCacheBytes: Int? = nil) {
+            self.threads = max(1, threads)
+            self.kvCacheBytes = kvCacheBytes
+        }
+    }
+
     /// A cartridge image: mapped read-only and verified (digest, and signature when trusted keys
     /// are given) before anything is served.
-    public static func loadImage(path: String, trustedKeysPath: String?, logger: Logger) throws(ModelError) -> any ServedModel {
+    public static func loadImage(
+        path: String, trustedKeysPath: String?, tuning: DecoderTuning = DecoderTuning(), logger: Logger
+    ) throws(ModelError) -> any ServedModel {
         do {
             let trusted = try trustedKeysPath.map { (keysPath: String) throws(ImageError) -> TrustedKeys in
                 try TrustedKeys(contentsOf: keysPath)
@@ -30,17 +42,18 @@ public enum ServedModelLoader {
                 ])
             switch manifest.family {
             case GGUFImage.family where manifest.architecture == GGUFImage.architecture:
-                let (model, description) = try GGUFImage.makeModel(from: image)
+                let (model, description) = try GGUFImage.makeModel(from: image, maximumWorkers: tuning.threads)
                 return try served(
                     model, description: description, quantization: manifest.quantization, name: manifest.name,
-                    digest: image.digest.bytes, licence: manifest.license, publisher: manifest.publisher)
+                    digest: image.digest.bytes, licence: manifest.license, publisher: manifest.publisher, tuning: tuning)
             case LlamaImage.family:
-                let model = try LlamaImage.makeModel(from: image)
+                let model = try LlamaImage.makeModel(from: image, maximumWorkers: tuning.threads)
                 return LlamaServedModel(
                     model: model,
                     card: LlamaServedModel.describe(
                         model, quantization: manifest.quantization, name: manifest.name, imageDigest: image.digest.bytes,
-                        licence: manifest.license, publisher: manifest.publisher))
+                        licence: manifest.license, publisher: manifest.publisher),
+                    kvBudgetBytes: tuning.kvCacheBytes)
             case BertImage.family:
                 let embedder = try BertImage.makeEmbedder(from: image)
                 return BertServedModel(
@@ -80,13 +93,15 @@ public enum ServedModelLoader {
 
     /// Development mode: a llama2.c checkpoint (v0 fp32 or v2 Q8_0) and its tokenizer.bin, served
     /// unverified. The digest reported is the SHA-256 of the checkpoint file.
-    public static func loadCheckpoint(path: String, tokenizerPath: String?, logger: Logger) throws(ModelError) -> any ServedModel {
+    public static func loadCheckpoint(
+        path: String, tokenizerPath: String?, tuning: DecoderTuning = DecoderTuning(), logger: Logger
+    ) throws(ModelError) -> any ServedModel {
         do {
             let checkpoint = try LlamaCheckpoint(path: path)
             let tokenizer = try tokenizerPath.map { (path: String) throws(InferenceError) in
                 try LlamaTokenizer(path: path, vocabSize: checkpoint.config.vocab)
             }
-            let model = try LlamaModel(weights: checkpoint.weights, tokenizer: tokenizer, maximumWorkers: 2)
+            let model = try LlamaModel(weights: checkpoint.weights, tokenizer: tokenizer, maximumWorkers: tuning.threads)
             let quantization: String
             switch checkpoint.format {
             case .float32: quantization = "f32"
@@ -99,7 +114,8 @@ public enum ServedModelLoader {
                 model: model,
                 card: LlamaServedModel.describe(
                     model, quantization: quantization, name: name, imageDigest: digest, licence: "unknown",
-                    publisher: "unknown (raw checkpoint)"))
+                    publisher: "unknown (raw checkpoint)"),
+                kvBudgetBytes: tuning.kvCacheBytes)
         } catch let error as ModelError {
             throw error
         } catch {
@@ -109,16 +125,16 @@ public enum ServedModelLoader {
 
     /// Development mode: a GGUF file (Llama-family architecture) served unverified, straight from
     /// its mapping. The digest reported is the SHA-256 of the file.
-    public static func loadGGUF(path: String, logger: Logger) throws(ModelError) -> any ServedModel {
+    public static func loadGGUF(path: String, tuning: DecoderTuning = DecoderTuning(), logger: Logger) throws(ModelError) -> any ServedModel {
         do {
             let source = try GGUFImage.open(ggufPath: path)
-            let model = try source.model.makeModel(file: source.file, owner: source.mapping)
+            let model = try source.model.makeModel(file: source.file, owner: source.mapping, maximumWorkers: tuning.threads)
             let name = source.model.name.isEmpty ? String(path.split(separator: "/").last ?? Substring(path)) : source.model.name
             logger.info("serving a GGUF file (development mode, not a verified image)", metadata: ["path": "\(path)"])
             return try served(
                 model, description: source.model, quantization: "ggml:" + source.model.tensorTypes.map { $0.name.lowercased() }.joined(separator: "+"),
                 name: name, digest: try fileDigest(path), licence: source.model.license.isEmpty ? "unknown" : source.model.license,
-                publisher: "unknown (GGUF file)")
+                publisher: "unknown (GGUF file)", tuning: tuning)
         } catch let error as ModelError {
             throw error
         } catch {
@@ -128,7 +144,7 @@ public enum ServedModelLoader {
 
     static func served(
         _ model: LlamaModel, description: GGUFLlamaModel, quantization: String, name: String, digest: [UInt8], licence: String,
-        publisher: String
+        publisher: String, tuning: DecoderTuning
     ) throws -> LlamaServedModel {
         let template = try description.chatTemplate.map { try ChatTemplate(source: $0) }
         return LlamaServedModel(
@@ -136,7 +152,7 @@ public enum ServedModelLoader {
             card: LlamaServedModel.describe(
                 model, quantization: quantization, name: name, imageDigest: digest, licence: licence, publisher: publisher,
                 tokenizer: description.tokenizerDescription),
-            chatTemplate: template)
+            chatTemplate: template, kvBudgetBytes: tuning.kvCacheBytes)
     }
 
     /// SHA-256 of a file, read in 1 MiB pieces.

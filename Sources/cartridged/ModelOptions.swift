@@ -22,24 +22,36 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "File of trusted publisher keys; the image must carry a signature by one of them.")
     var trustedKeys: String?
 
+    @Option(name: .long, help: "Inference threads of a decoder model (the power policy may use fewer).")
+    var threads: Int = 2
+
+    @Option(name: .long, help: "KV-cache memory (MiB) that running generations and the prompt-prefix cache may use together; a generation that does not fit gets BUSY. Default: four full contexts.")
+    var kvCacheMib: Int?
+
     func validate() throws {
         let sources = [image, checkpoint, embeddingModel, gguf].compactMap { $0 }
         if sources.isEmpty {
             throw ValidationError("give --image IMAGE (or --gguf FILE, --checkpoint FILE [--tokenizer FILE], or --embedding-model DIR)")
         }
         if sources.count > 1 { throw ValidationError("give exactly one of --image, --gguf, --checkpoint, --embedding-model") }
+        if threads < 1 || threads > 64 { throw ValidationError("--threads must be 1...64") }
+        if let kvCacheMib, kvCacheMib < 1 { throw ValidationError("--kv-cache-mib must be at least 1") }
+    }
+
+    var decoderTuning: ServedModelLoader.DecoderTuning {
+        ServedModelLoader.DecoderTuning(threads: threads, kvCacheBytes: kvCacheMib.map { $0 << 20 })
     }
 
     func load(logger: Logger) throws -> any ServedModel {
         if let image {
-            return try ServedModelLoader.loadImage(path: image, trustedKeysPath: trustedKeys, logger: logger)
+            return try ServedModelLoader.loadImage(path: image, trustedKeysPath: trustedKeys, tuning: decoderTuning, logger: logger)
         }
         if let gguf {
-            return try ServedModelLoader.loadGGUF(path: gguf, logger: logger)
+            return try ServedModelLoader.loadGGUF(path: gguf, tuning: decoderTuning, logger: logger)
         }
         if let embeddingModel {
             return try ServedModelLoader.loadEmbeddingModel(directory: embeddingModel, logger: logger)
         }
-        return try ServedModelLoader.loadCheckpoint(path: checkpoint!, tokenizerPath: tokenizer, logger: logger)
+        return try ServedModelLoader.loadCheckpoint(path: checkpoint!, tokenizerPath: tokenizer, tuning: decoderTuning, logger: logger)
     }
 }
