@@ -179,6 +179,23 @@ struct GenerationSchedulerTests {
         scheduler.end(second)
     }
 
+    @Test("the model's tokens/s cap (power throttle) holds for every stream under the scheduler")
+    func rateCap() async throws {
+        let model = try Self.smallModel()
+        let scheduler = GenerationScheduler(model: model)
+        let uncapped = ContinuousClock.now
+        let free = try await Self.scheduled(scheduler, [1, 2, 3], 11)
+        let freeTime = uncapped.duration(to: .now)
+        model.tokenRateLimit = 40
+        let capped = ContinuousClock.now
+        let results = try await Self.concurrently(scheduler, [[1, 2, 3], [1, 4, 5]], 11)
+        let elapsed = capped.duration(to: .now)
+        // 11 tokens per stream at 40 tok/s: at least 10 intervals of 25 ms each (the first is free).
+        #expect(elapsed >= .milliseconds(240), "two capped streams of 11 tokens took \(elapsed) (uncapped: \(freeTime))")
+        #expect(results[0].ids == free.ids, "the cap changed the tokens")
+        #expect(results.allSatisfy { $0.ids.count == 11 })
+    }
+
     @Test("SmolLM2: four concurrent chat streams give the greedy tokens each gives alone")
     func smolLM2FourStreams() async throws {
         guard let path = DefaultChatModel.path else {
