@@ -143,12 +143,19 @@ final class CartridgePool: Sendable {
 
     var queueDepth: Int { state.withLock { $0.waiters.count } }
 
+    /// The id (`ModelID`) under which the model `name` is listed now.
+    func modelID(of name: String) -> String {
+        let names = state.withLock { Set($0.members.values.map(\.card.name)) }
+        return ModelID.ids(for: names.union([name]))[name] ?? name
+    }
+
     // MARK: Leasing
 
     /// A cartridge serving `model` that can do `ability`, now or after waiting in the queue.
     /// `admitted`: the request already passed the queue once (it is retrying after BUSY), so a
     /// full queue does not refuse it.
-    func acquire(model: String, ability: CartridgeAbility, admitted: Bool = false) async throws -> PoolLease {
+    /// `model` is a model's exact name or its id (`ModelID`).
+    func acquire(model requested: String, ability: CartridgeAbility, admitted: Bool = false) async throws -> PoolLease {
         let waiterID = state.withLock { state -> Int in
             defer { state.nextID += 1 }
             return state.nextID
@@ -160,12 +167,21 @@ final class CartridgePool: Sendable {
                 let now = ContinuousClock.now
                 let immediate = state.withLock { state -> Result<PoolLease, any Error>? in
                     if state.cancelled.remove(waiterID) != nil { return .failure(CancellationError()) }
-                    let serving = state.members.values.filter { $0.card.name == model }
-                    if serving.isEmpty {
-                        let known = Set(state.members.values.map(\.card.name)).sorted()
+                    let names = state.members.values.map(\.card.name)
+                    let model: String
+                    switch ModelID.resolve(requested, among: names) {
+                    case .name(let name):
+                        model = name
+                    case .unknown:
+                        let known = Set(ModelID.ids(for: names).values).sorted()
                         let list = known.isEmpty ? "no cartridge is connected" : "available: " + known.joined(separator: ", ")
-                        return .failure(GatewayError(.modelNotFound, "the model '\(model)' does not exist (\(list))", param: "model"))
+                        return .failure(GatewayError(.modelNotFound, "the model '\(requested)' does not exist (\(list))", param: "model"))
+                    case .ambiguous(let matches):
+                        return .failure(GatewayError(
+                            .invalidRequest, "'\(requested)' names several models (\(matches.joined(separator: ", "))); use the exact name",
+                            param: "model"))
                     }
+                    let serving = state.members.values.filter { $0.card.name == model }
                     guard serving.contains(where: { ability.isOffered(by: $0.connection.hello.capabilities) }) else {
                         return .failure(GatewayError(.invalidRequest, "the model '\(model)' does not support \(ability)", param: "model"))
                     }

@@ -7,8 +7,12 @@ public struct GatewayConfiguration: Sendable {
     public var port: Int = 8080
     /// Cartridges to connect to (and reconnect to when they come back).
     public var cartridges: [CartridgeURI] = []
-    /// Follow USB hotplug: cartridges plugged in join the pool, unplugged ones leave.
+    /// Follow USB hotplug: cartridges plugged in join the pool, unplugged ones leave. Each stick
+    /// is keyed by its bus/port path (`usb@1-1.2`), so sticks burned from the same image (which
+    /// share a serial) are served side by side.
     public var usbDiscovery: Bool = true
+    /// Replaces the USB scanner (tests: an in-memory bus over Unix sockets).
+    var scanner: (any CartridgeScanner)?
     /// When set, every route but /health needs `Authorization: Bearer <key>`.
     public var apiKey: String?
     /// Origins allowed to call from a browser (CORS); empty: no CORS headers at all. "*" allows any.
