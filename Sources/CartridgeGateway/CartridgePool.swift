@@ -92,8 +92,9 @@ final class CartridgePool: Sendable {
     /// Adds a connected cartridge; returns its member id.
     @discardableResult
     func add(connection: CartridgeConnection, card: ModelCard, source: String) -> Int {
-        // Keep a few of the connection's request slots for power subscriptions and health pings.
-        let helloLimit = max(1, Int(connection.hello.maximumRequestsInFlight) - 2)
+        // Keep a few of the connection's request slots for power subscriptions and health pings;
+        // a lease may have two requests in flight (EMBED and the TOKENIZE that counts its tokens).
+        let helloLimit = max(1, (Int(connection.hello.maximumRequestsInFlight) - 2) / 2)
         let capacity = max(1, min(configuration.requestsPerCartridge, helloLimit))
         let (id, count) = state.withLock { state -> (Int, Int) in
             let id = state.nextID
