@@ -25,6 +25,10 @@ public struct GatewayConfiguration: Sendable {
     public var queueLimit: Int = 64
     /// Longest wait in the queue before 503.
     public var queueTimeout: Duration = .seconds(60)
+    /// Streamed answers are written at most once per this interval: tokens that arrive within it
+    /// go out together (one HTTP chunk), at most this late; a cartridge slower than one token per
+    /// interval has each token written as it arrives. Zero writes every token alone.
+    public var streamWriteInterval: Duration = .milliseconds(10)
     /// How often each cartridge's health is checked (PING): a dead one leaves `/v1/models` within this.
     public var healthInterval: Duration = .milliseconds(500)
 
