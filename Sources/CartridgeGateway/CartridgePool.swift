@@ -12,8 +12,8 @@ import Synchronization
 /// requests waiting only for its model fail with 503, so nothing hangs.
 ///
 /// Members come and go through `add` and `remove` (called by `PoolSupervisor`); `tick()` must be
-/// called periodically (every 50 ms by the supervisor) to retry saturated cartridges and expire
-/// waits.
+/// called periodically while requests wait (every 50 ms by the supervisor) to retry saturated
+/// cartridges and expire waits.
 final class CartridgePool: Sendable {
     struct Configuration: Sendable {
         /// Requests in flight per cartridge (further limited by the cartridge's own HELLO limit).
@@ -24,6 +24,9 @@ final class CartridgePool: Sendable {
         var queueTimeout: Duration = .seconds(60)
         /// How long a cartridge that answered BUSY is left alone.
         var busyBackoff: Duration = .milliseconds(100)
+        /// EMBED requests in flight per cartridge: a cartridge runs 2 at once across all its
+        /// connections and answers BUSY beyond (docs/PROTOCOL.md 4.5), so more only bounce.
+        var embeddingsPerCartridge: Int = 2
         /// Retry-After seconds suggested with 429.
         var retryAfterSeconds: Int = 1
     }
@@ -35,6 +38,8 @@ final class CartridgePool: Sendable {
         let source: String
         let capacity: Int
         var inFlight = 0
+        /// Of `inFlight`, the EMBED requests.
+        var embeddingsInFlight = 0
         var saturatedUntil: ContinuousClock.Instant?
         /// Requests served, for tests and logs.
         var served = 0
@@ -55,10 +60,11 @@ final class CartridgePool: Sendable {
         var cancelled: Set<Int> = []
         var nextID = 1
 
-        mutating func freeMember(model: String, ability: CartridgeAbility, now: ContinuousClock.Instant) -> Int? {
+        mutating func freeMember(model: String, ability: CartridgeAbility, now: ContinuousClock.Instant, embeddingLimit: Int) -> Int? {
             var best: Member?
             for member in members.values where member.card.name == model && member.inFlight < member.capacity {
                 guard ability.isOffered(by: member.connection.hello.capabilities) else { continue }
+                if ability == .embed, member.embeddingsInFlight >= embeddingLimit { continue }
                 if let until = member.saturatedUntil, until > now { continue }
                 // Least busy first; among equals the one that served fewer (spreads sequential requests).
                 if let current = best, (current.inFlight, current.served, current.id) <= (member.inFlight, member.served, member.id) { continue }
@@ -67,17 +73,22 @@ final class CartridgePool: Sendable {
             return best?.id
         }
 
-        mutating func lease(_ id: Int) -> PoolLease {
+        mutating func lease(_ id: Int, ability: CartridgeAbility) -> PoolLease {
             members[id]!.inFlight += 1
+            if ability == .embed { members[id]!.embeddingsInFlight += 1 }
             members[id]!.served += 1
             members[id]!.saturatedUntil = nil
             let member = members[id]!
-            return PoolLease(memberID: id, connection: member.connection, card: member.card, source: member.source)
+            return PoolLease(memberID: id, connection: member.connection, card: member.card, source: member.source, ability: ability)
         }
     }
 
     let configuration: Configuration
     private let state = Mutex(State())
+    /// Yields when a request starts waiting in the queue: the supervisor ticks the pool only
+    /// while requests wait, so an idle gateway does not wake up every 50 ms.
+    let queueActivity: AsyncStream<Void>
+    private let queueActivityContinuation: AsyncStream<Void>.Continuation
     private let metrics: GatewayMetrics
     private let logger: Logger
 
@@ -85,6 +96,7 @@ final class CartridgePool: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        (queueActivity, queueActivityContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     // MARK: Members
@@ -186,7 +198,9 @@ final class CartridgePool: Sendable {
                     guard serving.contains(where: { ability.isOffered(by: $0.connection.hello.capabilities) }) else {
                         return .failure(GatewayError(.invalidRequest, "the model '\(model)' does not support \(ability)", param: "model"))
                     }
-                    if let id = state.freeMember(model: model, ability: ability, now: now) { return .success(state.lease(id)) }
+                    if let id = state.freeMember(model: model, ability: ability, now: now, embeddingLimit: configuration.embeddingsPerCartridge) {
+                        return .success(state.lease(id, ability: ability))
+                    }
                     if !admitted, state.waiters.count >= configuration.queueLimit {
                         return .failure(GatewayError(
                             .rateLimited, "all cartridges serving '\(model)' are busy and \(state.waiters.count) requests are waiting",
@@ -201,6 +215,7 @@ final class CartridgePool: Sendable {
                     if case .success(let lease) = immediate { noteInFlight(lease) }
                     continuation.resume(with: immediate)
                 } else {
+                    queueActivityContinuation.yield()
                     updateQueueMetric()
                 }
             }
@@ -220,6 +235,7 @@ final class CartridgePool: Sendable {
         let count = state.withLock { state -> Int? in
             guard state.members[lease.memberID] != nil else { return nil }
             state.members[lease.memberID]!.inFlight -= 1
+            if lease.ability == .embed { state.members[lease.memberID]!.embeddingsInFlight -= 1 }
             if case .busy = outcome { state.members[lease.memberID]!.saturatedUntil = ContinuousClock.now + configuration.busyBackoff }
             return state.members[lease.memberID]!.inFlight
         }
@@ -230,7 +246,8 @@ final class CartridgePool: Sendable {
         dispatch()
     }
 
-    /// Retries saturated cartridges whose back-off ended and expires waits; call periodically.
+    /// Retries saturated cartridges whose back-off ended and expires waits; call periodically
+    /// while `queueDepth` is above zero (`queueActivity` says when it becomes so).
     func tick() {
         dispatch()
     }
@@ -244,8 +261,8 @@ final class CartridgePool: Sendable {
             var expired: [Waiter] = []
             var remaining: [Waiter] = []
             for waiter in state.waiters {
-                if let id = state.freeMember(model: waiter.model, ability: waiter.ability, now: now) {
-                    granted.append((waiter, state.lease(id)))
+                if let id = state.freeMember(model: waiter.model, ability: waiter.ability, now: now, embeddingLimit: configuration.embeddingsPerCartridge) {
+                    granted.append((waiter, state.lease(id, ability: waiter.ability)))
                 } else if waiter.deadline <= now {
                     expired.append(waiter)
                 } else {

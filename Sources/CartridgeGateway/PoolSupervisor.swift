@@ -24,9 +24,12 @@ struct PoolSupervisor: Sendable {
     func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask {
-                while !Task.isCancelled {
-                    pool.tick()
-                    try? await Task.sleep(for: .milliseconds(50))
+                // Ticks only while requests wait (BUSY back-off ends, queue timeouts).
+                for await _ in pool.queueActivity {
+                    while !Task.isCancelled, pool.queueDepth > 0 {
+                        try? await Task.sleep(for: .milliseconds(50))
+                        pool.tick()
+                    }
                 }
             }
             for source in sources {
