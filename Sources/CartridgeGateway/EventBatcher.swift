@@ -6,7 +6,8 @@
 /// one left at least `interval` ago, otherwise at the end of the interval together with what
 /// arrived meanwhile. A cartridge slower than one token per `interval` gets every token written
 /// the moment it arrives; a faster one gets its tokens at most `interval` late, several per HTTP
-/// chunk. An interval of zero writes every event alone.
+/// chunk (and the end of a stream is written within a fifth of the interval of its arrival). An
+/// interval of zero writes every event alone.
 struct EventBatcher {
     private let output: AsyncStream<[UInt8]>.Continuation
     let interval: Duration
@@ -39,11 +40,14 @@ struct EventBatcher {
     }
 
     /// The source has nothing more right now: flushes, or, within `interval` of the last flush,
-    /// waits for the rest of the interval first. Returns false after waiting when `moreArrived`
-    /// says events came in meanwhile (read them, then call again); true once flushed.
+    /// waits for the rest of the interval first, in slices of a fifth of it (at least 1 ms).
+    /// Returns false after a slice in which `moreArrived` says events came in (read them, then
+    /// call again: so the end of a stream is written at most a slice after it arrives, not at
+    /// the end of the interval); true once flushed.
     mutating func caughtUp(moreArrived: () -> Bool) async throws -> Bool {
-        if let due {
-            try await Task.sleep(until: due, clock: .continuous)
+        let slice = max(interval / 5, .milliseconds(1))
+        while let due {
+            try await Task.sleep(until: min(due, .now + slice), clock: .continuous)
             if moreArrived() { return false }
         }
         flush()
