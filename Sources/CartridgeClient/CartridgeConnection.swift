@@ -267,7 +267,7 @@ public final class CartridgeConnection: Sendable {
     public func generate(_ request: GenerateRequest) async throws(CartridgeClientError) -> GenerationStream {
         let (id, frames) = try await open(request, single: false)
         let router = self.router
-        return GenerationStream(frames: frames, consumed: { router.consumed(id) })
+        return GenerationStream(frames: frames, consumed: { router.consumed(id) }, buffered: { router.hasBuffered(id) })
     }
 
     /// Starts a chat answer: the cartridge renders `request.messages` with its model's chat template
@@ -275,6 +275,6 @@ public final class CartridgeConnection: Sendable {
     public func chat(_ request: ChatRequest) async throws(CartridgeClientError) -> GenerationStream {
         let (id, frames) = try await open(request, single: false)
         let router = self.router
-        return GenerationStream(frames: frames, consumed: { router.consumed(id) })
+        return GenerationStream(frames: frames, consumed: { router.consumed(id) }, buffered: { router.hasBuffered(id) })
     }
 }

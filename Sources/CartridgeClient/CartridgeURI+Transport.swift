@@ -10,6 +10,8 @@ extension CartridgeURI {
         case .usb(let serial):
             // A fresh libusb context per connection: it sees cartridges replugged since the last one.
             do { return try await LibUSBContext().open(serial: serial) } catch { throw .transport(error.transportError) }
+        case .usbPort(let path):
+            do { return try await LibUSBContext().open(portPath: path) } catch { throw .transport(error.transportError) }
         }
     }
 }

@@ -7,10 +7,18 @@ public struct GenerationStream: AsyncSequence, Sendable {
     let frames: AsyncThrowingStream<Frame, any Error>
     /// Tells the connection a frame was taken (its buffer for this request is bounded).
     let consumed: @Sendable () -> Void
+    /// Whether a frame (or the end) has arrived and is not taken yet.
+    let buffered: @Sendable () -> Bool
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var frames: AsyncThrowingStream<Frame, any Error>.AsyncIterator
         let consumed: @Sendable () -> Void
+        let buffered: @Sendable () -> Bool
+
+        /// Whether `next()` returns without waiting: an event (or the end of the stream) has
+        /// arrived and was not taken yet. A consumer that batches its output (the HTTP gateway
+        /// writes what has arrived together) reads on while this is true.
+        public var hasBufferedEvent: Bool { buffered() }
 
         public mutating func next() async throws -> GenerationEvent? {
             guard let frame = try await frames.next() else { return nil }
@@ -25,7 +33,9 @@ public struct GenerationStream: AsyncSequence, Sendable {
         }
     }
 
-    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(frames: frames.makeAsyncIterator(), consumed: consumed) }
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(frames: frames.makeAsyncIterator(), consumed: consumed, buffered: buffered)
+    }
 
     /// Collects the whole generation: the text and the summary.
     public func collect() async throws -> (text: String, tokens: [UInt32], summary: GenerationSummary) {

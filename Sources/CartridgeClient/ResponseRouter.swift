@@ -44,6 +44,13 @@ final class ResponseRouter: Sendable {
         waiter?.resume()
     }
 
+    /// Whether the consumer of `id` has a frame (or the stream's end) waiting, so that its next
+    /// read returns at once. A route that is gone (its final frame or a failure delivered) counts
+    /// as waiting.
+    func hasBuffered(_ id: UInt32) -> Bool {
+        state.withLock { state in state.routes[id].map { $0.buffered > 0 } ?? true }
+    }
+
     private static func takeWaiterIfFree(_ state: inout State, id: UInt32, capacity: Int) -> CheckedContinuation<Void, Never>? {
         guard let waiter = state.waiter, waiter.id == id else { return nil }
         if let route = state.routes[id], !route.abandoned, route.buffered >= capacity { return nil }

@@ -1,12 +1,15 @@
 public import CartridgeInference
 public import CartridgeWire
 
-/// A BERT-style sentence-embedding model (all-MiniLM-L6-v2) served by the daemon: EMBED. Runs on
-/// the daemon's inference thread with the inference core's worker pool.
+/// A BERT-style sentence-embedding model (all-MiniLM-L6-v2) served by the daemon: EMBED, and
+/// TOKENIZE/DETOKENIZE with its WordPiece vocabulary (so a host can count the tokens an EMBED
+/// input costs: TOKENIZE with both options gives `[CLS] … [SEP]`; EMBED truncates that to the
+/// card's `context_length`). Runs on the daemon's inference thread with the inference core's
+/// worker pool.
 public final class BertServedModel: ServedModel {
     public let embedder: SentenceEmbedder
     public let card: ModelCard
-    public let capabilities: Capabilities = [.embed]
+    public let capabilities: Capabilities = [.embed, .tokenize]
     private let pool: WorkerPool
 
     /// Sentences per EMBED request; larger batches are refused (split them).
@@ -34,13 +37,41 @@ public final class BertServedModel: ServedModel {
             embeddingDimension: UInt32(embedder.dimension))
     }
 
+    /// The WordPiece ids of `text` without truncation: `[CLS]` first with `.addBeginning`, `[SEP]`
+    /// last with `.addEnd`.
     public func tokenize(_ text: String, options: TokenizeRequest.Options) throws(ModelError) -> [UInt32] {
-        throw ModelError(.unsupported, "this embedding cartridge does not expose its tokenizer")
+        guard text.utf8.count <= Self.maximumTokenizeBytes else {
+            throw ModelError(.invalidArgument, "the text has \(text.utf8.count) bytes; the limit is \(Self.maximumTokenizeBytes)")
+        }
+        let tokenizer = embedder.tokenizer
+        var ids = tokenizer.contentIDs(text)
+        if options.contains(.addBeginning) { ids.insert(tokenizer.classifierID, at: 0) }
+        if options.contains(.addEnd) { ids.append(tokenizer.separatorID) }
+        return ids.map { UInt32(bitPattern: $0) }
     }
 
+    /// The text of WordPiece ids as BERT decoders join them: pieces that start with `##` continue
+    /// the word before them, the others start a new word after a space (special tokens as written).
     public func detokenize(_ tokens: [UInt32]) throws(ModelError) -> String {
-        throw ModelError(.unsupported, "this embedding cartridge does not expose its tokenizer")
+        let vocabulary = embedder.tokenizer.tokens
+        var text = ""
+        for token in tokens {
+            guard token < UInt32(vocabulary.count) else {
+                throw ModelError(.invalidArgument, "token id \(token) is outside the vocabulary of \(vocabulary.count)")
+            }
+            let piece = vocabulary[Int(token)]
+            if piece.hasPrefix("##") {
+                text += piece.dropFirst(2)
+            } else {
+                if !text.isEmpty { text += " " }
+                text += piece
+            }
+        }
+        return text
     }
+
+    /// Bytes of TOKENIZE text (as GENERATE text prompts, docs/PROTOCOL.md section 8).
+    public static let maximumTokenizeBytes = 65536
 
     public func makeGenerationContext() throws(ModelError) -> any GenerationContext {
         throw ModelError(.unsupported, "an encoder cartridge cannot GENERATE; it answers EMBED")

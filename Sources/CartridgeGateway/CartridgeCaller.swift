@@ -129,6 +129,9 @@ final class ActiveGeneration: @unchecked Sendable {
         }
     }
 
+    /// Whether `next()` returns without waiting (an event or the end has arrived already).
+    var hasBufferedEvent: Bool { pending != nil || (iterator?.hasBufferedEvent ?? true) }
+
     /// Stops reading: a running generation is cancelled on the cartridge (CANCEL) and the lease returns.
     func finish(_ outcome: LeaseOutcome = .finished) {
         iterator = nil

@@ -12,8 +12,8 @@ import Synchronization
 /// requests waiting only for its model fail with 503, so nothing hangs.
 ///
 /// Members come and go through `add` and `remove` (called by `PoolSupervisor`); `tick()` must be
-/// called periodically (every 50 ms by the supervisor) to retry saturated cartridges and expire
-/// waits.
+/// called periodically while requests wait (every 50 ms by the supervisor) to retry saturated
+/// cartridges and expire waits.
 final class CartridgePool: Sendable {
     struct Configuration: Sendable {
         /// Requests in flight per cartridge (further limited by the cartridge's own HELLO limit).
@@ -24,6 +24,9 @@ final class CartridgePool: Sendable {
         var queueTimeout: Duration = .seconds(60)
         /// How long a cartridge that answered BUSY is left alone.
         var busyBackoff: Duration = .milliseconds(100)
+        /// EMBED requests in flight per cartridge: a cartridge runs 2 at once across all its
+        /// connections and answers BUSY beyond (docs/PROTOCOL.md 4.5), so more only bounce.
+        var embeddingsPerCartridge: Int = 2
         /// Retry-After seconds suggested with 429.
         var retryAfterSeconds: Int = 1
     }
@@ -35,6 +38,8 @@ final class CartridgePool: Sendable {
         let source: String
         let capacity: Int
         var inFlight = 0
+        /// Of `inFlight`, the EMBED requests.
+        var embeddingsInFlight = 0
         var saturatedUntil: ContinuousClock.Instant?
         /// Requests served, for tests and logs.
         var served = 0
@@ -55,10 +60,11 @@ final class CartridgePool: Sendable {
         var cancelled: Set<Int> = []
         var nextID = 1
 
-        mutating func freeMember(model: String, ability: CartridgeAbility, now: ContinuousClock.Instant) -> Int? {
+        mutating func freeMember(model: String, ability: CartridgeAbility, now: ContinuousClock.Instant, embeddingLimit: Int) -> Int? {
             var best: Member?
             for member in members.values where member.card.name == model && member.inFlight < member.capacity {
                 guard ability.isOffered(by: member.connection.hello.capabilities) else { continue }
+                if ability == .embed, member.embeddingsInFlight >= embeddingLimit { continue }
                 if let until = member.saturatedUntil, until > now { continue }
                 // Least busy first; among equals the one that served fewer (spreads sequential requests).
                 if let current = best, (current.inFlight, current.served, current.id) <= (member.inFlight, member.served, member.id) { continue }
@@ -67,17 +73,22 @@ final class CartridgePool: Sendable {
             return best?.id
         }
 
-        mutating func lease(_ id: Int) -> PoolLease {
+        mutating func lease(_ id: Int, ability: CartridgeAbility) -> PoolLease {
             members[id]!.inFlight += 1
+            if ability == .embed { members[id]!.embeddingsInFlight += 1 }
             members[id]!.served += 1
             members[id]!.saturatedUntil = nil
             let member = members[id]!
-            return PoolLease(memberID: id, connection: member.connection, card: member.card, source: member.source)
+            return PoolLease(memberID: id, connection: member.connection, card: member.card, source: member.source, ability: ability)
         }
     }
 
     let configuration: Configuration
     private let state = Mutex(State())
+    /// Yields when a request starts waiting in the queue: the supervisor ticks the pool only
+    /// while requests wait, so an idle gateway does not wake up every 50 ms.
+    let queueActivity: AsyncStream<Void>
+    private let queueActivityContinuation: AsyncStream<Void>.Continuation
     private let metrics: GatewayMetrics
     private let logger: Logger
 
@@ -85,6 +96,7 @@ final class CartridgePool: Sendable {
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
+        (queueActivity, queueActivityContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     // MARK: Members
@@ -92,8 +104,9 @@ final class CartridgePool: Sendable {
     /// Adds a connected cartridge; returns its member id.
     @discardableResult
     func add(connection: CartridgeConnection, card: ModelCard, source: String) -> Int {
-        // Keep a few of the connection's request slots for power subscriptions and health pings.
-        let helloLimit = max(1, Int(connection.hello.maximumRequestsInFlight) - 2)
+        // Keep a few of the connection's request slots for power subscriptions and health pings;
+        // a lease may have two requests in flight (EMBED and the TOKENIZE that counts its tokens).
+        let helloLimit = max(1, (Int(connection.hello.maximumRequestsInFlight) - 2) / 2)
         let capacity = max(1, min(configuration.requestsPerCartridge, helloLimit))
         let (id, count) = state.withLock { state -> (Int, Int) in
             let id = state.nextID
@@ -143,12 +156,19 @@ final class CartridgePool: Sendable {
 
     var queueDepth: Int { state.withLock { $0.waiters.count } }
 
+    /// The id (`ModelID`) under which the model `name` is listed now.
+    func modelID(of name: String) -> String {
+        let names = state.withLock { Set($0.members.values.map(\.card.name)) }
+        return ModelID.ids(for: names.union([name]))[name] ?? name
+    }
+
     // MARK: Leasing
 
     /// A cartridge serving `model` that can do `ability`, now or after waiting in the queue.
     /// `admitted`: the request already passed the queue once (it is retrying after BUSY), so a
     /// full queue does not refuse it.
-    func acquire(model: String, ability: CartridgeAbility, admitted: Bool = false) async throws -> PoolLease {
+    /// `model` is a model's exact name or its id (`ModelID`).
+    func acquire(model requested: String, ability: CartridgeAbility, admitted: Bool = false) async throws -> PoolLease {
         let waiterID = state.withLock { state -> Int in
             defer { state.nextID += 1 }
             return state.nextID
@@ -160,16 +180,27 @@ final class CartridgePool: Sendable {
                 let now = ContinuousClock.now
                 let immediate = state.withLock { state -> Result<PoolLease, any Error>? in
                     if state.cancelled.remove(waiterID) != nil { return .failure(CancellationError()) }
-                    let serving = state.members.values.filter { $0.card.name == model }
-                    if serving.isEmpty {
-                        let known = Set(state.members.values.map(\.card.name)).sorted()
+                    let names = state.members.values.map(\.card.name)
+                    let model: String
+                    switch ModelID.resolve(requested, among: names) {
+                    case .name(let name):
+                        model = name
+                    case .unknown:
+                        let known = Set(ModelID.ids(for: names).values).sorted()
                         let list = known.isEmpty ? "no cartridge is connected" : "available: " + known.joined(separator: ", ")
-                        return .failure(GatewayError(.modelNotFound, "the model '\(model)' does not exist (\(list))", param: "model"))
+                        return .failure(GatewayError(.modelNotFound, "the model '\(requested)' does not exist (\(list))", param: "model"))
+                    case .ambiguous(let matches):
+                        return .failure(GatewayError(
+                            .invalidRequest, "'\(requested)' names several models (\(matches.joined(separator: ", "))); use the exact name",
+                            param: "model"))
                     }
+                    let serving = state.members.values.filter { $0.card.name == model }
                     guard serving.contains(where: { ability.isOffered(by: $0.connection.hello.capabilities) }) else {
                         return .failure(GatewayError(.invalidRequest, "the model '\(model)' does not support \(ability)", param: "model"))
                     }
-                    if let id = state.freeMember(model: model, ability: ability, now: now) { return .success(state.lease(id)) }
+                    if let id = state.freeMember(model: model, ability: ability, now: now, embeddingLimit: configuration.embeddingsPerCartridge) {
+                        return .success(state.lease(id, ability: ability))
+                    }
                     if !admitted, state.waiters.count >= configuration.queueLimit {
                         return .failure(GatewayError(
                             .rateLimited, "all cartridges serving '\(model)' are busy and \(state.waiters.count) requests are waiting",
@@ -184,6 +215,7 @@ final class CartridgePool: Sendable {
                     if case .success(let lease) = immediate { noteInFlight(lease) }
                     continuation.resume(with: immediate)
                 } else {
+                    queueActivityContinuation.yield()
                     updateQueueMetric()
                 }
             }
@@ -203,6 +235,7 @@ final class CartridgePool: Sendable {
         let count = state.withLock { state -> Int? in
             guard state.members[lease.memberID] != nil else { return nil }
             state.members[lease.memberID]!.inFlight -= 1
+            if lease.ability == .embed { state.members[lease.memberID]!.embeddingsInFlight -= 1 }
             if case .busy = outcome { state.members[lease.memberID]!.saturatedUntil = ContinuousClock.now + configuration.busyBackoff }
             return state.members[lease.memberID]!.inFlight
         }
@@ -213,7 +246,8 @@ final class CartridgePool: Sendable {
         dispatch()
     }
 
-    /// Retries saturated cartridges whose back-off ended and expires waits; call periodically.
+    /// Retries saturated cartridges whose back-off ended and expires waits; call periodically
+    /// while `queueDepth` is above zero (`queueActivity` says when it becomes so).
     func tick() {
         dispatch()
     }
@@ -227,8 +261,8 @@ final class CartridgePool: Sendable {
             var expired: [Waiter] = []
             var remaining: [Waiter] = []
             for waiter in state.waiters {
-                if let id = state.freeMember(model: waiter.model, ability: waiter.ability, now: now) {
-                    granted.append((waiter, state.lease(id)))
+                if let id = state.freeMember(model: waiter.model, ability: waiter.ability, now: now, embeddingLimit: configuration.embeddingsPerCartridge) {
+                    granted.append((waiter, state.lease(id, ability: waiter.ability)))
                 } else if waiter.deadline <= now {
                     expired.append(waiter)
                 } else {

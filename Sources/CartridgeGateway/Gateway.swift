@@ -51,8 +51,9 @@ public struct Gateway: Service {
                 await onListening(port)
             },
             logger: logger)
+        let scanner: (any CartridgeScanner)? = configuration.scanner ?? (configuration.usbDiscovery ? LibUSBCartridgeScanner() : nil)
         let supervisor = PoolSupervisor(
-            pool: pool, sources: configuration.cartridges, usbDiscovery: configuration.usbDiscovery, metrics: metrics, logger: logger,
+            pool: pool, sources: configuration.cartridges, scanner: scanner, metrics: metrics, logger: logger,
             healthInterval: configuration.healthInterval)
         try await withThrowingDiscardingTaskGroup { group in
             // The pool lives until the server has finished its last request (graceful shutdown

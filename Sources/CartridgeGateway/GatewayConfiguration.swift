@@ -7,8 +7,12 @@ public struct GatewayConfiguration: Sendable {
     public var port: Int = 8080
     /// Cartridges to connect to (and reconnect to when they come back).
     public var cartridges: [CartridgeURI] = []
-    /// Follow USB hotplug: cartridges plugged in join the pool, unplugged ones leave.
+    /// Follow USB hotplug: cartridges plugged in join the pool, unplugged ones leave. Each stick
+    /// is keyed by its bus/port path (`usb@1-1.2`), so sticks burned from the same image (which
+    /// share a serial) are served side by side.
     public var usbDiscovery: Bool = true
+    /// Replaces the USB scanner (tests: an in-memory bus over Unix sockets).
+    var scanner: (any CartridgeScanner)?
     /// When set, every route but /health needs `Authorization: Bearer <key>`.
     public var apiKey: String?
     /// Origins allowed to call from a browser (CORS); empty: no CORS headers at all. "*" allows any.
@@ -21,6 +25,10 @@ public struct GatewayConfiguration: Sendable {
     public var queueLimit: Int = 64
     /// Longest wait in the queue before 503.
     public var queueTimeout: Duration = .seconds(60)
+    /// Streamed answers are written at most once per this interval: tokens that arrive within it
+    /// go out together (one HTTP chunk), at most this late; a cartridge slower than one token per
+    /// interval has each token written as it arrives. Zero writes every token alone.
+    public var streamWriteInterval: Duration = .milliseconds(10)
     /// How often each cartridge's health is checked (PING): a dead one leaves `/v1/models` within this.
     public var healthInterval: Duration = .milliseconds(500)
 

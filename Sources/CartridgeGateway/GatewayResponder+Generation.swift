@@ -54,7 +54,7 @@ extension GatewayResponder {
                 let generation = try await start(prompt)
                 return (generation, try await options(prompt, generation))
             }
-            let formatter = CompletionFormatter(style: .text, model: request.model, digest: generation.lease.card.imageDigest)
+            let formatter = CompletionFormatter(style: .text, model: pool.modelID(of: generation.lease.card.name), digest: generation.lease.card.imageDigest)
             return stream(generation, formatter: formatter, options: streamOptions, signal: signal)
         }
         let answer = try await signal.unlessClientLeaves { () async throws -> JSONValue in
@@ -65,7 +65,7 @@ extension GatewayResponder {
             for prompt in request.prompts {
                 let generation = try await start(prompt)
                 let result = try await GatewayResponder.collect(generation, options: try await options(prompt, generation), metrics: metrics)
-                formatter = formatter ?? CompletionFormatter(style: .text, model: request.model, digest: generation.lease.card.imageDigest)
+                formatter = formatter ?? CompletionFormatter(style: .text, model: pool.modelID(of: generation.lease.card.name), digest: generation.lease.card.imageDigest)
                 choices.append(.init(
                     text: result.text, finishReason: CompletionFormatter.finishReason(result.summary.stopReason),
                     logprobs: request.logprobs == nil ? .null : LogprobEntry.completionLogprobs(result.entries)))
@@ -86,7 +86,7 @@ extension GatewayResponder {
                 try await ChatCompletionMapper.start(request, on: lease.connection, card: lease.card)
             }
         }
-        let formatter = CompletionFormatter(style: .chat, model: request.model, digest: generation.lease.card.imageDigest)
+        let formatter = CompletionFormatter(style: .chat, model: pool.modelID(of: generation.lease.card.name), digest: generation.lease.card.imageDigest)
         let options = GenerationOptions(logprobCount: request.logprobs ? request.topLogprobs : nil, includeUsage: request.includeUsage)
         if request.stream {
             return stream(generation, formatter: formatter, options: options, signal: signal)
@@ -182,7 +182,9 @@ extension GatewayResponder {
     }
 
     /// The generation as server-sent events. The events are produced in a child task and written
-    /// by the body writer; a client that goes away (failed write or closed input) ends both, and
+    /// by the body writer, in batches (`EventBatcher`: at most one write per
+    /// `streamWriteInterval`, so a fast cartridge does not cost a write and several thread
+    /// wake-ups per token); a client that goes away (failed write or closed input) ends both, and
     /// releasing the generation sends CANCEL to the cartridge. A cartridge failure mid-stream ends
     /// the stream with an error event (OpenAI's error object) instead of [DONE].
     func stream(_ generation: ActiveGeneration, formatter: CompletionFormatter, options: GenerationOptions, signal: ClientDisconnectSignal) -> Response {
@@ -191,18 +193,21 @@ extension GatewayResponder {
         headers[.cacheControl] = "no-cache"
         headers[HTTPField.Name("X-Accel-Buffering")!] = "no"  // nginx: pass tokens on at once
         let metrics = self.metrics
+        let interval = configuration.streamWriteInterval
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            let (events, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+            let (batches, continuation) = AsyncStream.makeStream(of: [UInt8].self)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    await GatewayResponder.produceEvents(generation, formatter: formatter, options: options, metrics: metrics, into: continuation)
+                    var batcher = EventBatcher(output: continuation, interval: interval)
+                    await GatewayResponder.produceEvents(generation, formatter: formatter, options: options, metrics: metrics, into: &batcher)
+                    batcher.flush()
                     continuation.finish()
                 }
                 group.addTask {
                     await signal.wait()
                     continuation.finish()
                 }
-                for await bytes in events {
+                for await bytes in batches {
                     do { try await writer.write(ByteBuffer(bytes: bytes)) } catch { break }
                 }
                 group.cancelAll()
@@ -214,12 +219,12 @@ extension GatewayResponder {
 
     static func produceEvents(
         _ generation: ActiveGeneration, formatter: CompletionFormatter, options: GenerationOptions, metrics: GatewayMetrics,
-        into output: AsyncStream<[UInt8]>.Continuation
+        into output: inout EventBatcher
     ) async {
         let resolver = options.logprobCount.map { LogprobResolver(connection: generation.lease.connection, count: $0) }
         var offset = 0
         /// One position's chunk, with its log-probabilities when asked for.
-        func emit(_ text: String, tokenID: UInt32, logprobs: TokenLogprobs?) async {
+        func emit(_ text: String, tokenID: UInt32, logprobs: TokenLogprobs?, into output: inout EventBatcher) async {
             var logprobsValue = JSONValue.null
             if let resolver {
                 let entry = await resolver.entry(text: text, tokenID: tokenID, logprobs: logprobs)
@@ -229,47 +234,58 @@ extension GatewayResponder {
                 return
             }
             offset += text.utf8.count
-            output.yield(formatter.chunkEvent(text: text, finishReason: nil, logprobs: logprobsValue))
+            output.append(formatter.chunkEvent(text: text, finishReason: nil, logprobs: logprobsValue))
         }
         if formatter.style == .chat {
-            output.yield(ServerSentEvents.event(formatter.chunk(text: "", finishReason: nil, role: true)))
+            output.append(ServerSentEvents.event(formatter.chunk(text: "", finishReason: nil, role: true)))
         }
         if let echo = options.echoText, !echo.isEmpty {
-            output.yield(ServerSentEvents.event(formatter.chunk(text: echo, finishReason: nil)))
+            output.append(ServerSentEvents.event(formatter.chunk(text: echo, finishReason: nil)))
             offset += echo.utf8.count
         }
+        output.flush()
+        // Log-probability streams read through a drained buffer (`withEvents`), which cannot
+        // tell whether more has arrived: those are written event by event.
+        let paced = resolver == nil
         do {
             try await withEvents(of: generation, drained: resolver != nil) { next in
             while let event = try await next() {
                 switch event {
                 case .promptToken(let token):
-                    if options.echoPromptTokens { await emit(token.text, tokenID: token.tokenID, logprobs: token.logprobs) }
+                    if options.echoPromptTokens { await emit(token.text, tokenID: token.tokenID, logprobs: token.logprobs, into: &output) }
                 case .token(let token):
-                    await emit(token.text, tokenID: token.tokenID, logprobs: token.logprobs)
+                    await emit(token.text, tokenID: token.tokenID, logprobs: token.logprobs, into: &output)
                 case .done(let summary):
                     metrics.generationFinished(
                         model: generation.lease.card.name, promptTokens: summary.promptTokens,
                         generatedTokens: summary.generatedTokens, tokensPerSecond: summary.tokensPerSecond)
                     if !summary.trailingText.isEmpty {
-                        output.yield(ServerSentEvents.event(formatter.chunk(text: summary.trailingText, finishReason: nil)))
+                        output.append(ServerSentEvents.event(formatter.chunk(text: summary.trailingText, finishReason: nil)))
                     }
                     let finish = CompletionFormatter.finishReason(summary.stopReason)
-                    output.yield(ServerSentEvents.event(formatter.chunk(text: formatter.style == .chat ? nil : "", finishReason: finish)))
+                    output.append(ServerSentEvents.event(formatter.chunk(text: formatter.style == .chat ? nil : "", finishReason: finish)))
                     if options.includeUsage {
-                        output.yield(ServerSentEvents.event(formatter.usageChunk(promptTokens: summary.promptTokens, completionTokens: summary.generatedTokens)))
+                        output.append(ServerSentEvents.event(formatter.usageChunk(promptTokens: summary.promptTokens, completionTokens: summary.generatedTokens)))
                     }
-                    output.yield(ServerSentEvents.done)
+                    output.append(ServerSentEvents.done)
+                    output.flush()
                     return
                 }
+                // Read on while events have arrived; then write what there is (paced).
+                if !paced {
+                    output.flush()
+                } else if !generation.hasBufferedEvent {
+                    _ = try await output.caughtUp { generation.hasBufferedEvent }
+                }
             }
-            output.yield(ServerSentEvents.event(GatewayError(.cartridgeFailed, "the generation ended without DONE").json))
+            output.append(ServerSentEvents.event(GatewayError(.cartridgeFailed, "the generation ended without DONE").json))
             }
         } catch let error as GatewayError {
-            output.yield(ServerSentEvents.event(error.json))
+            output.append(ServerSentEvents.event(error.json))
         } catch is CancellationError {
             // The client went away; nobody reads this stream.
         } catch {
-            output.yield(ServerSentEvents.event(GatewayError(.cartridgeFailed, "\(error)").json))
+            output.append(ServerSentEvents.event(GatewayError(.cartridgeFailed, "\(error)").json))
         }
     }
 }

@@ -80,8 +80,15 @@ struct GatewayResponder: HTTPResponder {
             return try await embeddings(EmbeddingRequest(fields: fields), context: context)
         default:
             if path.hasPrefix("/v1/models/"), method == .get {
-                let id = String(path.dropFirst("/v1/models/".count))
-                guard let model = modelEntries().first(where: { $0["id"] == .string(id) }) else {
+                let id = ModelID.percentDecoded(String(path.dropFirst("/v1/models/".count)))
+                let entries = modelEntries()
+                let names = entries.compactMap { entry -> String? in
+                    if case .string(let name)? = entry["name"] { return name }
+                    return nil
+                }
+                guard case .name(let name) = ModelID.resolve(id, among: names),
+                    let model = entries.first(where: { $0["name"] == .string(name) })
+                else {
                     throw GatewayError(.modelNotFound, "the model '\(id)' does not exist", param: "model")
                 }
                 return GatewayResponder.json(.ok, model)
@@ -117,14 +124,14 @@ struct GatewayResponder: HTTPResponder {
         let body: JSONValue = .object([
             ("status", .string(members.isEmpty ? "no_cartridges" : "ok")),
             ("cartridges", .integer(Int64(members.count))),
-            ("models", .array(Array(Set(members.map(\.card.name))).sorted().map(JSONValue.string))),
+            ("models", .array(Array(ModelID.ids(for: Set(members.map(\.card.name))).values).sorted().map(JSONValue.string))),
             ("queue_depth", .integer(Int64(pool.queueDepth))),
         ])
         return GatewayResponder.json(members.isEmpty ? .serviceUnavailable : .ok, body)
     }
 
-    /// One entry per distinct model (name): its digest(s), publisher and licence, and how many
-    /// cartridges serve it.
+    /// One entry per distinct model (name): its id (`ModelID`), exact name, digest(s), publisher
+    /// and licence, and how many cartridges serve it.
     func modelEntries() -> [JSONValue] {
         let members = pool.snapshot()
         var order: [String] = []
@@ -133,6 +140,7 @@ struct GatewayResponder: HTTPResponder {
             if byName[member.card.name] == nil { order.append(member.card.name) }
             byName[member.card.name, default: []].append(member)
         }
+        let ids = ModelID.ids(for: order)
         return order.map { name in
             let group = byName[name]!
             let card = group[0].card
@@ -144,7 +152,8 @@ struct GatewayResponder: HTTPResponder {
             if offered.contains(.logprobs) { capabilities.append(.string("logprobs")) }
             let digests = Array(Set(group.map { lowercaseHex($0.card.imageDigest) })).sorted()
             return .object([
-                ("id", .string(name)), ("object", .string("model")), ("created", .integer(0)),
+                ("id", .string(ids[name] ?? name)), ("object", .string("model")), ("created", .integer(0)),
+                ("name", .string(name)),
                 ("owned_by", .string(card.publisher.isEmpty ? "cartridge" : card.publisher)),
                 ("digest", .string("sha256:" + digests[0])),
                 ("digests", .array(digests.map { .string("sha256:" + $0) })),

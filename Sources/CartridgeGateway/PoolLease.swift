@@ -7,8 +7,10 @@ struct PoolLease: Sendable {
     let memberID: Int
     let connection: CartridgeConnection
     let card: ModelCard
-    /// Where the cartridge is (`unix:/path`, `usb:SERIAL`), for logs and metrics.
+    /// Where the cartridge is (`unix:/path`, `usb@1-1.2`), for logs and metrics.
     let source: String
+    /// What the request does (EMBED leases are limited separately).
+    let ability: CartridgeAbility
 }
 
 /// How a leased request ended, which tells the pool what it learned about the cartridge.

@@ -5,12 +5,15 @@ import Logging
 import Synchronization
 
 /// Keeps the pool filled: connects to each configured cartridge (and reconnects when it comes
-/// back), follows USB hotplug (a stick plugged in joins, an unplugged one leaves), checks each
-/// member's health every `healthInterval`, records power status, and ticks the pool's queue.
+/// back), follows the bus scanner (USB: a stick plugged in joins, an unplugged one leaves; each
+/// stick is keyed by its bus/port path, so sticks burned from the same image, which share a
+/// serial, are served side by side), checks each member's health every `healthInterval`, records
+/// power status, and ticks the pool's queue.
 struct PoolSupervisor: Sendable {
     let pool: CartridgePool
     let sources: [CartridgeURI]
-    let usbDiscovery: Bool
+    /// Finds plugged-in cartridges (USB); nil: only `sources`.
+    let scanner: (any CartridgeScanner)?
     let metrics: GatewayMetrics
     let logger: Logger
     var healthInterval: Duration = .milliseconds(500)
@@ -21,16 +24,19 @@ struct PoolSupervisor: Sendable {
     func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask {
-                while !Task.isCancelled {
-                    pool.tick()
-                    try? await Task.sleep(for: .milliseconds(50))
+                // Ticks only while requests wait (BUSY back-off ends, queue timeouts).
+                for await _ in pool.queueActivity {
+                    while !Task.isCancelled, pool.queueDepth > 0 {
+                        try? await Task.sleep(for: .milliseconds(50))
+                        pool.tick()
+                    }
                 }
             }
             for source in sources {
                 group.addTask { await supervise(source) }
             }
-            if usbDiscovery {
-                group.addTask { await followHotplug() }
+            if let scanner {
+                group.addTask { await follow(scanner) }
             }
         }
     }
@@ -55,8 +61,8 @@ struct PoolSupervisor: Sendable {
         }
     }
 
-    /// Connects, joins the pool, and returns when the cartridge is gone.
-    private func serve(_ uri: CartridgeURI) async throws {
+    /// Connects, joins the pool, and returns when the cartridge is gone. `joined` gets the member id.
+    private func serve(_ uri: CartridgeURI, joined: (Int) -> Void = { _ in }) async throws {
         let connection = try await CartridgeConnection.connect(to: uri, clientName: "cartridge-gateway")
         let card: ModelCard
         do { card = try await connection.info() } catch {
@@ -64,6 +70,7 @@ struct PoolSupervisor: Sendable {
             throw error
         }
         let id = pool.add(connection: connection, card: card, source: uri.description)
+        joined(id)
         await watch(id, connection: connection, source: uri.description)
         pool.remove(id, reason: "health check failed")
     }
@@ -105,31 +112,26 @@ struct PoolSupervisor: Sendable {
         while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
     }
 
-    /// USB cartridges: a scan of the bus every `usbScanInterval` finds cartridges plugged in (it
-    /// works without udevd, unlike libusb hotplug arrivals); each is served until it leaves (its
-    /// connection breaks, or a hotplug departure event removes it).
-    private func followHotplug() async {
-        let context = LibUSBContext()
-        let active = ServedSerials()
+    /// Plugged-in cartridges: a scan every `usbScanInterval` finds the ones plugged in (for USB
+    /// it works without udevd, unlike libusb hotplug arrivals); each location is opened once and
+    /// served until it leaves (its connection breaks, or a departure removes it).
+    func follow(_ scanner: any CartridgeScanner) async {
+        let active = ServedLocations()
         await withDiscardingTaskGroup { group in
-            // Departures at once from hotplug events (where udevd runs); the health check
-            // notices them within `healthInterval` anyway.
-            if let events = try? context.hotplugEvents() {
+            // Departures at once where the bus reports them (udevd); the health check notices
+            // them within `healthInterval` anyway.
+            if let departures = scanner.departures() {
                 group.addTask {
-                    for await event in events where !event.isArrival {
-                        guard let serial = event.device.serialNumber else { continue }
-                        for id in pool.members(from: CartridgeURI.usb(serial: serial).description) { pool.remove(id, reason: "unplugged") }
+                    for await location in departures {
+                        for id in active.members(at: location) { pool.remove(id, reason: "unplugged") }
                     }
                 }
             }
             while !Task.isCancelled {
-                let found = (try? await context.cartridges()) ?? []
-                for device in found where device.problem == nil {
-                    guard let serial = device.serialNumber, active.insert(serial) else { continue }
-                    let uri = CartridgeURI.usb(serial: serial)
+                for found in await scanner.scan() where active.insert(found.location) {
                     group.addTask {
-                        await serveArrival(uri)
-                        active.remove(serial)
+                        await serveArrival(found, active: active)
+                        active.remove(found.location)
                     }
                 }
                 try? await Task.sleep(for: usbScanInterval)
@@ -138,24 +140,36 @@ struct PoolSupervisor: Sendable {
     }
 
     /// A plugged-in cartridge: a few attempts while udev and the device settle, then served until gone.
-    private func serveArrival(_ uri: CartridgeURI) async {
+    private func serveArrival(_ found: ScannedCartridge, active: ServedLocations) async {
         for attempt in 0..<10 {
             do {
-                try await serve(uri)
+                try await serve(found.uri) { id in active.joined(found.location, member: id) }
                 return
             } catch {
-                if attempt == 9 { logger.info("cannot open the plugged-in cartridge", metadata: ["cartridge": "\(uri)", "error": "\(error)"]) }
+                if attempt == 9 {
+                    logger.info("cannot open the plugged-in cartridge", metadata: ["cartridge": "\(found.uri)", "serial": "\(found.serial ?? "?")", "error": "\(error)"])
+                }
                 try? await Task.sleep(for: .milliseconds(200))
             }
         }
     }
 }
 
-/// USB serials being served (or being opened), so a scan does not open a cartridge twice.
-private final class ServedSerials: Sendable {
-    private let serials = Mutex<Set<String>>([])
+/// Bus locations being served (or being opened), so a scan does not open a cartridge twice, and
+/// the pool member serving each.
+private final class ServedLocations: Sendable {
+    private let state = Mutex<[String: Int?]>([:])
 
-    /// False if `serial` is already there.
-    func insert(_ serial: String) -> Bool { serials.withLock { $0.insert(serial).inserted } }
-    func remove(_ serial: String) { _ = serials.withLock { $0.remove(serial) } }
+    /// False if `location` is already there.
+    func insert(_ location: String) -> Bool {
+        state.withLock { served in
+            guard served[location] == nil else { return false }
+            served[location] = .some(nil)
+            return true
+        }
+    }
+
+    func joined(_ location: String, member id: Int) { state.withLock { $0[location] = id } }
+    func remove(_ location: String) { _ = state.withLock { $0.removeValue(forKey: location) } }
+    func members(at location: String) -> [Int] { state.withLock { $0[location].flatMap { $0 }.map { [$0] } ?? [] } }
 }

@@ -49,16 +49,24 @@ public final class UnixSocketTransport: CartridgeTransport {
         let outcome: Result<[UInt8], SystemCallError>
         do {
             outcome = try await receiver.run {
-                var buffer = [UInt8](repeating: 0, count: maximumCount)
-                while true {
-                    let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, maximumCount) }
-                    if count >= 0 {
-                        buffer.removeSubrange(count...)
-                        return .success(buffer)
+                // Read into uninitialized capacity: zero-filling `maximumCount` bytes (256 KiB
+                // for the client's reader) cost more than the read of a small frame.
+                var failure: SystemCallError?
+                let buffer = [UInt8](unsafeUninitializedCapacity: maximumCount) { raw, initialized in
+                    initialized = 0
+                    while true {
+                        let count = read(descriptor, raw.baseAddress, maximumCount)
+                        if count >= 0 {
+                            initialized = count
+                            return
+                        }
+                        if errno == EINTR { continue }
+                        failure = .current("read")
+                        return
                     }
-                    if errno == EINTR { continue }
-                    return .failure(.current("read"))
                 }
+                if let failure { return .failure(failure) }
+                return .success(buffer)
             }
         } catch {
             throw TransportError(.closed, "\(peerDescription) is closed")

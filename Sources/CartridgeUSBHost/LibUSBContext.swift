@@ -127,10 +127,48 @@ public final class LibUSBContext: @unchecked Sendable {
     /// Opening resets the device-side session (SET_INTERFACE makes the gadget see a new ENABLE),
     /// so a previous host process that died mid-stream leaves nothing behind.
     public func open(serial: String? = nil, permissionRetry: Duration = .seconds(2)) async throws(USBHostError) -> LibUSBTransport {
+        try await open(.serial(serial), permissionRetry: permissionRetry)
+    }
+
+    /// Opens the cartridge plugged in at the bus/port path `portPath` (`1-1.2`, as
+    /// `CartridgeDeviceInfo.location` and `cartridge list` write it). This tells apart sticks
+    /// burned from the same image, which share a serial. Permission errors as in `open(serial:)`.
+    public func open(portPath: String, permissionRetry: Duration = .seconds(2)) async throws(USBHostError) -> LibUSBTransport {
+        try await open(.portPath(portPath), permissionRetry: permissionRetry)
+    }
+
+    /// Which cartridge `open` means.
+    private enum Selection: Sendable {
+        /// A serial prefix, or nil for the only cartridge plugged in.
+        case serial(String?)
+        case portPath(String)
+
+        func selects(_ info: CartridgeDeviceInfo) -> Bool {
+            switch self {
+            case .serial(let serial): serial.map { info.matches(serial: $0) } ?? true
+            case .portPath(let path): info.location == path
+            }
+        }
+
+        /// Whether a device must be readable (strings) to be selected.
+        var needsSerial: Bool {
+            if case .serial(let serial) = self { return serial != nil }
+            return false
+        }
+
+        var missing: String {
+            switch self {
+            case .serial(let serial): serial.map { "no cartridge with serial '\($0)'" } ?? "no cartridge"
+            case .portPath(let path): "no cartridge at \(path)"
+            }
+        }
+    }
+
+    private func open(_ selection: Selection, permissionRetry: Duration) async throws(USBHostError) -> LibUSBTransport {
         let outcome: Result<LibUSBTransport, USBHostError>
         do {
             outcome = try await worker.run { [self] in
-                do throws(USBHostError) { return .success(try openBlocking(serial: serial, permissionRetry: permissionRetry)) } catch {
+                do throws(USBHostError) { return .success(try openBlocking(selection, permissionRetry: permissionRetry)) } catch {
                     return .failure(error)
                 }
             }
@@ -140,15 +178,15 @@ public final class LibUSBContext: @unchecked Sendable {
         return try outcome.get()
     }
 
-    private func openBlocking(serial: String?, permissionRetry: Duration) throws(USBHostError) -> LibUSBTransport {
+    private func openBlocking(_ selection: Selection, permissionRetry: Duration) throws(USBHostError) -> LibUSBTransport {
         let deadline = ContinuousClock.now + permissionRetry
         while true {
-            let selects = { (info: CartridgeDeviceInfo) in serial.map { info.matches(serial: $0) } ?? true }
+            let selects = { (info: CartridgeDeviceInfo) in selection.selects(info) }
             let instance = try LibUSBInstance()
             let candidates = try scan(in: instance, keep: selects)
             let matching = candidates.filter { selects($0.info) }
             defer { for candidate in matching { libusb_unref_device(candidate.device) } }
-            let unreadable = candidates.filter { $0.info.serialNumber == nil }
+            let unreadable = candidates.filter { $0.info.serialNumber == nil && (selection.needsSerial || selects($0.info)) }
             if matching.isEmpty {
                 if !unreadable.isEmpty {
                     if ContinuousClock.now < deadline {
@@ -161,13 +199,16 @@ public final class LibUSBContext: @unchecked Sendable {
                         "found a cartridge but cannot open it (\(detail)); \(USBHostError.udevRuleHint)",
                         libusbCode: LIBUSB_ERROR_ACCESS.rawValue, libusbName: "LIBUSB_ERROR_ACCESS")
                 }
-                let what = serial.map { "no cartridge with serial '\($0)'" } ?? "no cartridge"
-                let present = candidates.isEmpty ? "none plugged in" : "present: " + candidates.map { $0.info.serialNumber ?? "?" }.joined(separator: ", ")
-                throw USBHostError(.notFound, "\(what) (\(present))")
+                let present =
+                    candidates.isEmpty
+                    ? "none plugged in" : "present: " + candidates.map { "\($0.info.serialNumber ?? "?") at \($0.info.location)" }.joined(separator: ", ")
+                throw USBHostError(.notFound, "\(selection.missing) (\(present))")
             }
             guard matching.count == 1 else {
-                let serials = matching.map { $0.info.serialNumber ?? "?" }.joined(separator: ", ")
-                throw USBHostError(.ambiguous, "\(matching.count) cartridges match; choose one with usb:SERIAL (\(serials))")
+                let serials = matching.map { "usb:\($0.info.serialNumber ?? "?") at usb@\($0.info.location)" }.joined(separator: ", ")
+                throw USBHostError(
+                    .ambiguous,
+                    "\(matching.count) cartridges match; choose one with usb:SERIAL, or with usb@BUS-PORT where sticks share a serial (\(serials))")
             }
             let candidate = matching[0]
             var handle: OpaquePointer?

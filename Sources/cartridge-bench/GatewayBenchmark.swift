@@ -16,7 +16,7 @@ struct GatewayBenchmark: AsyncParsableCommand {
         commandName: "gateway", abstract: "Gateway (HTTP, OpenAI API) overhead against the direct cartridge protocol.")
 
     @Option(help: "The generative cartridge, directly.") var generator: String
-    @Option(help: "The embedding cartridge, directly.") var embedder: String
+    @Option(help: "The embedding cartridge, directly (leave out to measure streamed tokens only).") var embedder: String?
     @Option(help: "The gateway's port on 127.0.0.1.") var port: Int = 8080
     @Option(help: "Tokens per streamed generation.") var tokens: UInt32 = 256
     @Option(help: "Generations per path (alternating).") var rounds = 5
@@ -26,50 +26,69 @@ struct GatewayBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let generation = try await CartridgeConnection.connect(to: CartridgeURI(parsing: generator), clientName: "cartridge-bench")
-        let embedding = try await CartridgeConnection.connect(to: CartridgeURI(parsing: embedder), clientName: "cartridge-bench")
-        defer {
-            generation.close()
-            embedding.close()
-        }
+        defer { generation.close() }
         let generatorModel = try await generation.info().name
-        let embedderModel = try await embedding.info().name
-        print("gateway 127.0.0.1:\(port); generator \(generatorModel) (\(generator)); embedder \(embedderModel) (\(embedder))")
+        print("gateway 127.0.0.1:\(port); generator \(generatorModel) (\(generator))")
 
         // 1. Streamed tokens.
         let request = GenerateRequest(prompt: .tokens([1, 42]), maximumTokens: tokens, temperature: 0)
-        let body = Array(#"{"model":"\#(generatorModel)","prompt":[1,42],"max_tokens":\#(tokens),"temperature":0,"stream":true}"#.utf8)
+        let body = Array(#"{"model":"\#(Self.jsonEscaped(generatorModel))","prompt":[1,42],"max_tokens":\#(tokens),"temperature":0,"stream":true}"#.utf8)
         var direct: [Double] = []
         var viaGateway: [Double] = []
-        var gatewayCPU: [Double] = []
+        var gatewayCPU = 0.0
+        var directClientCPU = 0.0
+        var gatewayClientCPU = 0.0
+        var gatewayTokens = 0
+        var generatedTokens: UInt32 = 0
+        let me = getpid()
         let clock = ContinuousClock()
         _ = try await generation.generate(request).collect()  // warm up
         let client = try await BenchHTTPConnection(port: port)
         _ = try await client.post("/v1/completions", body: body)
         for _ in 0..<rounds {
+            var clientBefore = Self.cpuSeconds(me) ?? 0
             var start = clock.now
             let result = try await generation.generate(request).collect()
+            directClientCPU += (Self.cpuSeconds(me) ?? 0) - clientBefore
             direct.append(start.duration(to: clock.now).secondsValue / Double(result.summary.generatedTokens))
+            generatedTokens = result.summary.generatedTokens
             let cpuBefore = gatewayPid.flatMap(Self.cpuSeconds)
+            clientBefore = Self.cpuSeconds(me) ?? 0
             start = clock.now
             let answer = try await client.post("/v1/completions", body: body)
+            gatewayClientCPU += (Self.cpuSeconds(me) ?? 0) - clientBefore
             let events = answer.split(separator: "\n\n").count
             guard answer.hasSuffix("data: [DONE]\n\n") else { throw ValidationError("the stream did not end with [DONE]: \(answer.suffix(200))") }
             viaGateway.append(start.duration(to: clock.now).secondsValue / Double(result.summary.generatedTokens))
-            if let cpuBefore, let cpuAfter = gatewayPid.flatMap(Self.cpuSeconds) {
-                gatewayCPU.append((cpuAfter - cpuBefore) / Double(max(1, events - 2)))
-            }
+            if let cpuBefore, let cpuAfter = gatewayPid.flatMap(Self.cpuSeconds) { gatewayCPU += cpuAfter - cpuBefore }
+            gatewayTokens += max(1, events - 2)
         }
         let directToken = median(direct), gatewayToken = median(viaGateway)
         print("")
-        print("streamed generation, \(tokens) tokens, greedy, median of \(rounds)")
+        print("streamed generation, \(generatedTokens) tokens (at most \(tokens)), greedy, median of \(rounds)")
         print("  direct protocol      \(format(directToken * 1e6)) µs/token")
         print("  gateway (SSE)        \(format(gatewayToken * 1e6)) µs/token")
         print("  overhead             \(format((gatewayToken - directToken) * 1e6)) µs/token = \(format((gatewayToken - directToken) / directToken * 100)) % of a token's time")
-        if !gatewayCPU.isEmpty { print("  gateway CPU          \(format(median(gatewayCPU) * 1e6)) µs/token (utime+stime of the gateway process)") }
+        let perToken = 1e6 / Double(max(1, gatewayTokens))
+        print("  CPU per token besides the daemon's (all rounds):")
+        print("    direct             \(format(directClientCPU * perToken)) µs (this client: protocol reader and consumer)")
+        if gatewayPid != nil {
+            print("    gateway            \(format((gatewayCPU + gatewayClientCPU) * perToken)) µs = gateway process \(format(gatewayCPU * perToken)) + this HTTP client \(format(gatewayClientCPU * perToken))")
+        }
+
+        guard let embedder else {
+            try await client.close()
+            return
+        }
+        let embedding = try await CartridgeConnection.connect(to: CartridgeURI(parsing: embedder), clientName: "cartridge-bench")
+        defer { embedding.close() }
+        let embedderModel = try await embedding.info().name
+        print("")
+        print("embedder \(embedderModel) (\(embedder))")
 
         // 2. One short embedding per request.
         let sentence = "a cat sits on the mat"
-        let embedBody = Array(#"{"model":"\#(embedderModel)","input":"\#(sentence)"}"#.utf8)
+        let embedBody = Array(#"{"model":"\#(Self.jsonEscaped(embedderModel))","input":"\#(sentence)"}"#.utf8)
         for _ in 0..<20 {
             _ = try await embedding.embed([sentence])
             _ = try await client.post("/v1/embeddings", body: embedBody)
@@ -102,8 +121,10 @@ struct GatewayBenchmark: AsyncParsableCommand {
             let embedderURI = try CartridgeURI(parsing: embedder)
             let directRate = try await rate(clients: clients) { _ in
                 // One connection per client, as the gateway has one HTTP connection per client.
+                // The cartridge runs 2 EMBEDs at once and answers BUSY beyond: wait a moment and
+                // retry, as the gateway's queue does.
                 let connection = try await CartridgeConnection.connect(to: embedderURI, clientName: "cartridge-bench")
-                return ({ _ = try await connection.embed([sentence]) }, { connection.close() })
+                return ({ try await Self.retryingBusy { _ = try await connection.embed([sentence]) } }, { connection.close() })
             }
             let gatewayRate = try await rate(clients: clients) { _ in
                 let connection = try await BenchHTTPConnection(port: port)
@@ -138,8 +159,28 @@ struct GatewayBenchmark: AsyncParsableCommand {
         return Double(total) / start.duration(to: .now).secondsValue
     }
 
-    /// utime + stime of a process, in seconds (/proc/PID/stat, clock ticks of 1/100 s).
+    /// Runs `call`, again after 1 ms each time the cartridge answers BUSY.
+    static func retryingBusy(_ call: () async throws -> Void) async throws {
+        while true {
+            do { return try await call() } catch let error as CartridgeClientError where error.deviceCode == .busy {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+        }
+    }
+
+    /// `text` inside a JSON string literal (model names may hold quotes or backslashes).
+    static func jsonEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    }
+
+    /// CPU time of a process (all threads), in seconds: its CPU-time clock (nanoseconds), else
+    /// utime + stime from /proc/PID/stat (clock ticks of 1/100 s).
     static func cpuSeconds(_ pid: Int32) -> Double? {
+        var clock = clockid_t()
+        var time = timespec()
+        if clock_getcpuclockid(pid, &clock) == 0, clock_gettime(clock, &time) == 0 {
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+        }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let end = stat.lastIndex(of: ")")
         else { return nil }

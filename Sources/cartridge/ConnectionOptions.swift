@@ -10,7 +10,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(
         name: [.short, .long],
         help: ArgumentHelp(
-            "Cartridge to use: unix:/path/to/socket, usb (the only one plugged in) or usb:SERIAL.",
+            "Cartridge to use: unix:/path/to/socket, usb (the only one plugged in), usb:SERIAL or usb@BUS-PORT (cartridge list).",
             discussion: "Default: $CARTRIDGE_CONNECT, else unix:\(CartridgeURI.defaultSocketPath)."))
     var connect: String?
 

@@ -15,7 +15,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on, HOST:PORT (port 0: any free port, printed on start).")
     var listen = "127.0.0.1:8080"
 
-    @Option(name: [.short, .long], help: "A cartridge to serve: unix:/path/to/socket, usb or usb:SERIAL (repeatable).")
+    @Option(name: [.short, .long], help: "A cartridge to serve: unix:/path/to/socket, usb, usb:SERIAL or usb@BUS-PORT (repeatable).")
     var connect: [String] = []
 
     @Flag(name: .customLong("no-usb"), help: "Do not look for USB cartridges (serve only the --connect ones).")
@@ -39,6 +39,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body in bytes (larger: 413).")
     var maxBodyBytes = 4 << 20
 
+    @Option(name: .long, help: "Streamed answers: write at most once per this many milliseconds (tokens arriving within it go out together, at most that late; 0: every token alone).")
+    var streamIntervalMs = 10.0
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -48,6 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
         if perCartridge < 1 { throw ValidationError("--per-cartridge must be at least 1") }
         if queueLimit < 0 { throw ValidationError("--queue-limit must be >= 0") }
         if !(queueTimeout > 0) { throw ValidationError("--queue-timeout must be > 0") }
+        if !(0...1000).contains(streamIntervalMs) { throw ValidationError("--stream-interval-ms must be between 0 and 1000") }
         if maxBodyBytes < 1024 { throw ValidationError("--max-body-bytes must be at least 1024") }
         if noUSB && connect.isEmpty { throw ValidationError("nothing to serve: give --connect URI or allow USB discovery") }
     }
@@ -82,6 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.queueLimit = queueLimit
         configuration.queueTimeout = .milliseconds(Int64(queueTimeout * 1000))
         configuration.maximumBodyBytes = maxBodyBytes
+        configuration.streamWriteInterval = .microseconds(Int64(streamIntervalMs * 1000))
         if let apiKeyFile {
             guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8),
                 !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty

@@ -63,6 +63,42 @@ struct EmbeddingCartridgeTests {
         #expect(await daemon.stop() == 0)
     }
 
+    /// TOKENIZE/DETOKENIZE with the WordPiece vocabulary (the gateway counts embedding usage with
+    /// it): [CLS]/[SEP] by option, no truncation (EMBED cuts to context_length), `##` pieces joined.
+    @Test func tokenizesWithItsWordPieceVocabulary() async throws {
+        let directory = try TemporaryDirectory("embedding-tokenize")
+        let (image, _, _) = try await Self.burnTinyBert(in: directory)
+        let daemon = try await RunningDaemon(model: (["--image", image], directory))
+        let cartridge = try await daemon.connect()
+        #expect(cartridge.hello.capabilities.contains(.tokenize))
+        let plain = try await cartridge.tokenize("The cats sat.")
+        #expect(plain == Self.ids(["the", "cat", "##s", "sat", "."]))
+        let framed = try await cartridge.tokenize("The cats sat.", options: [.addBeginning, .addEnd])
+        #expect(framed == Self.ids(["[CLS]", "the", "cat", "##s", "sat", ".", "[SEP]"]))
+        let ended = try await cartridge.tokenize("a cat", options: .addEnd)
+        #expect(ended == Self.ids(["a", "cat", "[SEP]"]))
+        let long = try await cartridge.tokenize(String(repeating: "the cat sat on the mat ", count: 5), options: [.addBeginning, .addEnd])
+        #expect(long.count == 32, "no truncation at context_length \(TinyBertModel.maximumLength)")
+        let text = try await cartridge.detokenize(Self.ids(["[CLS]", "the", "cat", "##s", "fell", "##ed", "!"]))
+        #expect(text == "[CLS] the cats felled !")
+        var refused: ErrorCode?
+        do { _ = try await cartridge.detokenize([UInt32(TinyBertModel.vocabulary.count)]) } catch { refused = error.deviceCode }
+        #expect(refused == .invalidArgument, "an id outside the vocabulary")
+        // GENERATE (even with a text prompt) stays unsupported.
+        var generateRefused: ErrorCode?
+        do { _ = try await cartridge.generate(GenerateRequest(prompt: .text("hello"), maximumTokens: 4)).collect() } catch {
+            generateRefused = (error as? CartridgeClientError)?.deviceCode
+        }
+        #expect(generateRefused == .unsupported)
+        cartridge.close()
+        #expect(await daemon.stop() == 0)
+    }
+
+    /// Ids of the tiny BERT's vocabulary pieces.
+    static func ids(_ pieces: [String]) -> [UInt32] {
+        pieces.map { piece in TinyBertModel.vocabulary.firstIndex(of: piece).map { UInt32($0) } ?? .max }
+    }
+
     @Test func theCLIPrintsASimilarityMatrixFromTheImage() async throws {
         let directory = try TemporaryDirectory("embedding-e2e")
         let (image, _, _) = try await Self.burnTinyBert(in: directory)

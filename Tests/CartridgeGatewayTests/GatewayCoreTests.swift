@@ -142,6 +142,33 @@ struct GatewayCoreTests {
         }
     }
 
+    /// Stream writes are paced: the first batch goes out at once, what follows within the
+    /// interval waits for its end (and reads on while more arrived), and a zero interval writes
+    /// every event alone.
+    @Test func eventBatcherPacesWrites() async throws {
+        let (batches, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        var batcher = EventBatcher(output: continuation, interval: .milliseconds(200))
+        let start = ContinuousClock.now
+        batcher.append([1])
+        #expect(try await batcher.caughtUp { false })
+        #expect(start.duration(to: .now) < .milliseconds(150), "the first batch is not delayed")
+        batcher.append([2])
+        #expect(try await batcher.caughtUp { true } == false, "more arrived during the wait: read it first")
+        batcher.append([3])
+        #expect(try await batcher.caughtUp { false })
+        #expect(start.duration(to: .now) >= .milliseconds(200), "a second batch waits for the rest of the interval")
+        batcher.flush()  // nothing pending: no empty batch
+        var unpaced = EventBatcher(output: continuation, interval: .zero)
+        unpaced.append([4])
+        #expect(try await unpaced.caughtUp { true })
+        unpaced.append([5])
+        #expect(try await unpaced.caughtUp { true })
+        continuation.finish()
+        var received: [[UInt8]] = []
+        for await batch in batches { received.append(batch) }
+        #expect(received == [[1], [2, 3], [4], [5]])
+    }
+
     @Test func logprobsShapes() throws {
         let entries = [
             LogprobEntry(text: "Once", logprob: nil, top: []),

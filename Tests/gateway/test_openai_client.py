@@ -3,9 +3,11 @@ echo, logprobs), chat, embeddings equal to `cartridge embed`'s, and error shapes
 import base64
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
+import urllib.parse
 import urllib.request
 
 import openai
@@ -13,7 +15,9 @@ import pytest
 
 
 def _models(client):
-    return {model.id: model for model in client.models.list().data}
+    """The models listed, by id and by exact name (the runner passes the cartridges' names)."""
+    listed = client.models.list().data
+    return {**{model.model_extra["name"]: model for model in listed}, **{model.id: model for model in listed}}
 
 
 def test_models_lists_every_distinct_cartridge(client, completion_model, embedding_model):
@@ -146,6 +150,49 @@ def test_chat_completion_whole_streamed_and_with_logprobs(client, chat_model):
         model=chat_model, max_completion_tokens=8, temperature=0,
         messages=messages + [{"role": "assistant", "content": text}, {"role": "user", "content": "And of Italy?"}])
     assert other.choices[0].message.content
+
+
+def _slug(name):
+    return re.sub(r"[^A-Za-z0-9._]+", "-", name).strip("-")
+
+
+def test_model_ids_are_slugs_and_names_route(client, base_url, completion_model, chat_model):
+    listed = client.models.list().data
+    assert all(" " not in model.id for model in listed), [model.id for model in listed]
+    chat = next(model for model in listed if model.model_extra["name"] == chat_model)
+    assert " " in chat_model, "the SmolLM2 GGUF's general.name has spaces"
+    assert chat.id == _slug(chat_model)
+    assert client.models.retrieve(chat.id).id == chat.id
+    assert client.models.retrieve(chat.id.lower()).id == chat.id
+    with urllib.request.urlopen(base_url + "/v1/models/" + urllib.parse.quote(chat_model), timeout=10) as reply:
+        assert json.load(reply)["id"] == chat.id
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    answers = [
+        client.chat.completions.create(model=name, messages=messages, max_tokens=6, temperature=0)
+        for name in (chat.id, chat_model, chat.id.lower())
+    ]
+    assert all(answer.model == chat.id for answer in answers), "answers name the model by its id"
+    assert len({answer.choices[0].message.content for answer in answers}) == 1
+    streamed = list(client.chat.completions.create(model=chat_model, messages=messages, max_tokens=3, temperature=0, stream=True))
+    assert all(chunk.model == chat.id for chunk in streamed)
+    completion = client.completions.create(model=chat.id.upper(), prompt="The capital of France is", max_tokens=3, temperature=0)
+    assert completion.model == chat.id
+    # The plain names of the other cartridges are their own ids.
+    assert client.models.retrieve(completion_model).id == _slug(completion_model)
+    with pytest.raises(openai.NotFoundError):
+        client.completions.create(model=chat.id + "-x", prompt="x", max_tokens=1)
+
+
+def test_embedding_usage_counts_tokens(client, embedding_model):
+    card = _models(client)[embedding_model]
+    context = card.model_extra["context_length"]
+    # all-MiniLM-L6-v2's WordPiece: [CLS] a cat [SEP] = 4, [CLS] the cat sat on the mat . [SEP] = 9.
+    short = client.embeddings.create(model=embedding_model, input=["a cat", "The cat sat on the mat."])
+    assert short.usage.prompt_tokens == 13 and short.usage.total_tokens == 13
+    assert short.model == card.id
+    long = "word " * (context + 50)
+    capped = client.embeddings.create(model=embedding_model, input=[long, "a cat"])
+    assert capped.usage.prompt_tokens == context + 4, "each input counts at most the model's context length"
 
 
 def _cli_vectors(bin_dir, sentences):
