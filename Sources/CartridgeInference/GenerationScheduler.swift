@@ -33,8 +33,9 @@ public final class GenerationScheduler: @unchecked Sendable {
     public let model: LlamaModel
     /// KV-cache bytes admitted generations and the prefix cache may use together.
     public let kvBudgetBytes: Int
-    /// Tokens a stream may compute ahead of its reader.
-    public static let lookahead = 2
+    /// Tokens a stream may compute ahead of its reader: enough that a reader delayed by a busy CPU
+    /// does not drop out of the next steps (smaller batches), few enough that a CANCEL wastes little.
+    public static let lookahead = 8
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
