@@ -18,7 +18,8 @@ import Glibc
 ///   `sendHighWater` bytes wait (then it suspends: back-pressure). The writer thread takes
 ///   everything queued as one transfer (coalescing the frames of several senders), writes it as up
 ///   to `writeDepth` requests in flight, and queues a zero-length packet right behind it when it
-///   empties the queue on a packet boundary. A failed write fails the next `send` (the session ends).
+///   empties the queue on a packet boundary (a small transfer without one is a plain blocking
+///   write). A failed write fails the next `send` (the session ends).
 public final class FunctionFSTransport: CartridgeTransport {
     /// Bytes per AIO request (adbd uses 16 KiB; 64 KiB halves the requests on a fast bus).
     public static let requestSize = 64 * 1024
@@ -207,6 +208,13 @@ public final class FunctionFSTransport: CartridgeTransport {
     /// the transfer needs one, so that it leaves in the same bus frame instead of after the data's
     /// completion has come back to this thread.
     private static func write(_ transfer: BulkTransfer, descriptor: Int32, thread: DedicatedThread, box: WriterAIOBox) throws(SystemCallError) {
+        if transfer.bytes.count <= requestSize && !transfer.needsZeroLengthPacket {
+            // One request and nothing behind it: a blocking write wakes this thread straight from
+            // the request's completion (AIO completes through a kernel worker: one more wake-up
+            // per small frame, which costs latency on a busy or emulated CPU).
+            try blockingWrite(transfer.bytes, descriptor: descriptor, thread: thread)
+            return
+        }
         if box.aio == nil { box.aio = try EndpointAIO(descriptor: descriptor, depth: writeDepth + 1, requestSize: requestSize) }
         let aio = box.aio!
         let bytes = transfer.bytes
@@ -248,6 +256,20 @@ public final class FunctionFSTransport: CartridgeTransport {
             let expected = min(requestSize, total - completed)
             guard result == expected else { throw SystemCallError(systemCall: "write", errno: EIO) }
             completed += result
+        }
+    }
+
+    /// write(2) of all of `bytes`, retrying EINTR until cancelled.
+    private static func blockingWrite(_ bytes: [UInt8], descriptor: Int32, thread: DedicatedThread) throws(SystemCallError) {
+        var offset = 0
+        while offset < bytes.count {
+            if thread.isCancelled { throw SystemCallError(systemCall: "write", errno: ECANCELED) }
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw .current("write")
+            }
+            offset += written
         }
     }
 
