@@ -166,7 +166,10 @@ fi
 #     threads after the loop with those after the warm-up; `cartridge watch` prints every event.
 if [ -x /sbin/systemd-udevd ]; then
     mkdir -p /run/udev
-    /sbin/systemd-udevd --daemon >/tmp/udevd.log 2>&1
+    # In the foreground, in the background of this script: `--daemon` once did not return (a
+    # hung run); this way nothing here can wait on it.
+    /sbin/systemd-udevd >/tmp/udevd.log 2>&1 &
+    udevd=$!
     i=0
     while [ ! -e /run/udev/control ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
     [ -e /run/udev/control ] || echo "  [hotplug] udevd has no control socket after 20 s: $(cat /tmp/udevd.log)"
@@ -182,7 +185,7 @@ if [ -x /sbin/systemd-udevd ]; then
     [ "$arrivals" = 22 ] && [ "$departures" = 21 ] && pass cartridge-watch-sees-every-plug \
         || fail cartridge-watch-sees-every-plug "($arrivals arrivals, $departures departures; expected 22 and 21)"
     sed -n "s/^hotplug-loop: \([0-9]* unplug.*\)/FIGURE hotplug: \1/p" /tmp/check.log
-    kill $(pidof systemd-udevd) 2>/dev/null
+    kill $udevd 2>/dev/null; wait $udevd 2>/dev/null
 else
     fail hotplug-loop-20-cycles-no-leak "(no /sbin/systemd-udevd in the image)"
 fi
@@ -215,7 +218,10 @@ for round in 1 2; do
     start_device ""
     if wait_for /tmp/device.log "device: ready" 30 \
         && timeout 90 $selftest bench --pings 300 --seconds 1 --wait 20 >>/tmp/swift-echo.log 2>&1; then :; else side_by_side_ok=no; fi
-    kill -TERM $device; wait $device 2>/dev/null
+    kill -TERM $device
+    i=0
+    while kill -0 $device 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 $device 2>/dev/null; wait $device 2>/dev/null
 done
 sed -n "s/^c-echo: /FIGURE c-echo: /p" /tmp/c-echo.log
 sed -n "s/^bench: /FIGURE swift-echo: /p" /tmp/swift-echo.log
