@@ -1,6 +1,10 @@
 #include "CFunctionFS.h"
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 _Static_assert(sizeof(struct usb_functionfs_event) == 12, "usb_functionfs_event layout");
 
@@ -24,3 +28,34 @@ int CFunctionFS_eventfd(unsigned int initial, int flags) {
 }
 
 const int CFunctionFS_EFD_CLOEXEC = EFD_CLOEXEC;
+
+int CFunctionFS_io_setup(unsigned int maximumEvents, aio_context_t *context) {
+    *context = 0;
+    return (int)syscall(SYS_io_setup, maximumEvents, context);
+}
+
+int CFunctionFS_io_destroy(aio_context_t context) {
+    return (int)syscall(SYS_io_destroy, context);
+}
+
+int CFunctionFS_io_submit_one(aio_context_t context, struct iocb *control, int fd, int isWrite, void *buffer,
+                              size_t length, uint64_t tag) {
+    memset(control, 0, sizeof *control);
+    control->aio_data = tag;
+    control->aio_lio_opcode = isWrite ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
+    control->aio_fildes = (uint32_t)fd;
+    control->aio_buf = (uint64_t)(uintptr_t)buffer;
+    control->aio_nbytes = length;
+    struct iocb *list[1] = {control};
+    return (int)syscall(SYS_io_submit, context, 1L, list);
+}
+
+int CFunctionFS_io_getevents(aio_context_t context, long minimum, long maximum, struct io_event *events,
+                             long long timeoutNanoseconds) {
+    struct timespec timeout = {(time_t)(timeoutNanoseconds / 1000000000LL), (long)(timeoutNanoseconds % 1000000000LL)};
+    return (int)syscall(SYS_io_getevents, context, minimum, maximum, events, timeoutNanoseconds < 0 ? NULL : &timeout);
+}
+
+int CFunctionFS_io_cancel(aio_context_t context, struct iocb *control, struct io_event *result) {
+    return (int)syscall(SYS_io_cancel, context, control, result);
+}

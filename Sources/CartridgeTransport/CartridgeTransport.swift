@@ -5,9 +5,10 @@
 /// nothing above it knows which one it talks to.
 ///
 /// Byte boundaries carry no meaning: a `receive` may return part of a frame, several frames, or
-/// a frame split anywhere. USB implementations terminate every `send` that is a multiple of
-/// wMaxPacketSize with a zero-length packet, and their receivers never assume that one transfer
-/// is one frame.
+/// a frame split anywhere. USB implementations queue what `send` is given and coalesce what is
+/// queued into transfers (`BulkOutQueue`), ending with a zero-length packet a transfer that empties
+/// the queue on a multiple of wMaxPacketSize; their receivers never assume that one transfer is
+/// one frame.
 ///
 /// Concurrency: one task may receive while another sends. Two concurrent `send`s or two
 /// concurrent `receive`s are not allowed (callers serialize them).
@@ -18,7 +19,9 @@ public protocol CartridgeTransport: AnyObject, Sendable {
     func receive(maximumCount: Int) async throws(TransportError) -> [UInt8]
 
     /// Sends all of `bytes`, in order. Suspends while the peer is not reading and the OS buffer
-    /// is full (this is the back-pressure that pauses a stream when a host stops reading).
+    /// is full (this is the back-pressure that pauses a stream when a host stops reading). May
+    /// return once the bytes are buffered (socket buffer, USB send queue): a failure to deliver
+    /// them is then reported by a later `send` or `receive`.
     func send(_ bytes: [UInt8]) async throws(TransportError)
 
     /// Closes both directions. Pending and later `receive`/`send` calls fail with `.closed`.

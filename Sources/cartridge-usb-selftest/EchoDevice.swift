@@ -76,7 +76,7 @@ struct EchoDevice: AsyncParsableCommand {
         var total = 0
         do {
             while true {
-                let bytes = try await transport.receive(maximumCount: 64 * 1024)
+                let bytes = try await transport.receive(maximumCount: 1024 * 1024)
                 if bytes.isEmpty { break }
                 try await transport.send(bytes)
                 total += bytes.count

@@ -10,5 +10,6 @@ struct SelfTest: AsyncParsableCommand {
         subcommands: [
             EchoDevice.self, NotifyWait.self, ListCartridges.self, EchoCheck.self, StreamUntilUnplug.self,
             HoldCartridge.self, ExpectBusy.self, Benchmark.self, WatchHotplug.self, ServeStandIn.self, CancelCheck.self, ProtocolPing.self,
+            EmbedBench.self, HotplugLoop.self,
         ])
 }

@@ -4,9 +4,11 @@
 # (FunctionFS gadget) and the host side (libusb) of this package against each other, and exits
 # 0 only if every check passed.
 #
-# Usage: scripts/vm/run-usb-tests.sh            (builds, then boots the VM)
+# Usage: scripts/vm/run-usb-tests.sh            (builds release binaries, then boots the VM)
 #        CARTRIDGE_VM_SKIP_BUILD=1 scripts/vm/run-usb-tests.sh
-#        CARTRIDGE_VM_BIN_DIR=DIR ...              (use the binaries in DIR, e.g. a release build; no build)
+#        CARTRIDGE_VM_CONFIGURATION=debug ...      (debug binaries instead; default release, so every
+#                                                  FIGURE line is a release build's)
+#        CARTRIDGE_VM_BIN_DIR=DIR ...              (use the binaries in DIR; no build)
 #        CARTRIDGE_VM_MODE=demo CARTRIDGE_VM_IMAGE=IMAGE ...   (scripts/demo.sh --usb: serve IMAGE over USB
 #                                                  and run the demo queries instead of the tests)
 # Needs (Debian 12): qemu-system-x86 busybox-static cpio kmod apt (apt-get download of the kernel
@@ -42,11 +44,34 @@ fi
 vmlinuz=$(ls "$kernel_dir"/boot/vmlinuz-*)
 modules=$(ls -d "$kernel_dir"/lib/modules/*/kernel)
 
-# 2. The binaries (debug build, as `swift build` makes them). They are linked against the Swift
+# 1b. udevd for the guest, so that libusb hotplug sees arrivals and departures: Debian's udev
+#     package (systemd-udevd is udevadm called by another name), downloaded once and unpacked.
+udev_version=$(apt-cache show --no-all-versions udev 2>/dev/null | awk '/^Version:/ { print $2; exit }')
+[ -n "$udev_version" ] || fail "cannot resolve the udev package (apt-get update?)"
+udev_dir="$work/udev/$udev_version"
+if [ ! -d "$udev_dir/bin" ]; then
+    echo "run-usb-tests: downloading udev $udev_version"
+    mkdir -p "$work/udev/download"
+    (cd "$work/udev/download" && rm -f ./*.deb && apt-get download "udev=$udev_version" >/dev/null 2>&1) \
+        || fail "apt-get download udev=$udev_version failed"
+    rm -rf "$udev_dir.tmp"
+    dpkg -x "$work"/udev/download/udev_*.deb "$udev_dir.tmp"
+    mv "$udev_dir.tmp" "$udev_dir"
+    rm -rf "$work/udev/download"
+fi
+udevadm="$udev_dir/bin/udevadm"
+[ -x "$udevadm" ] || udevadm="$udev_dir/usr/bin/udevadm"
+[ -x "$udevadm" ] || fail "no udevadm in the udev package ($udev_dir)"
+
+# 2. The binaries (release build by default, in .build/release like `swift build -c release`,
+#    so it is cached between runs as the debug build is). They are linked against the Swift
 #    runtime dynamically: ldd's libraries, the Swift ones included, are copied into the initramfs
 #    once for all binaries (smaller than three --static-swift-stdlib copies, whose static
-#    Foundation archives also miss link dependencies in Swift 6.3.1).
+#    Foundation archives also miss link dependencies in Swift 6.3.1). Beside them, the C baseline
+#    of the echo figures (scripts/vm/echo: a FunctionFS echo gadget and a libusb client).
 products=(cartridge-usb-selftest cartridged cartridge)
+configuration=${CARTRIDGE_VM_CONFIGURATION:-release}
+case "$configuration" in release|debug) ;; *) fail "CARTRIDGE_VM_CONFIGURATION must be release or debug" ;; esac
 mode=${CARTRIDGE_VM_MODE:-test}
 case "$mode" in
     test) ;;
@@ -55,11 +80,19 @@ case "$mode" in
 esac
 if [ -z "${CARTRIDGE_VM_SKIP_BUILD:-}" ] && [ -z "${CARTRIDGE_VM_BIN_DIR:-}" ]; then
     for product in "${products[@]}"; do
-        (cd "$root" && swift build --product "$product" >"$work/build.log" 2>&1) \
+        (cd "$root" && swift build -c "$configuration" --product "$product" >"$work/build.log" 2>&1) \
             || { grep -E "error" "$work/build.log" | head -20; fail "swift build of $product failed (see $work/build.log)"; }
     done
 fi
-bin_dir=${CARTRIDGE_VM_BIN_DIR:-$(cd "$root" && swift build --show-bin-path)}
+bin_dir=${CARTRIDGE_VM_BIN_DIR:-$(cd "$root" && swift build -c "$configuration" --show-bin-path)}
+c_compiler=$(command -v cc || command -v clang || true)
+[ -n "$c_compiler" ] || fail "need a C compiler (cc or the Swift toolchain's clang) for scripts/vm/echo"
+mkdir -p "$work/echo"
+"$c_compiler" -O2 -pthread -o "$work/echo/ffs-echo" "$root/scripts/vm/echo/ffs-echo.c" \
+    || fail "compiling scripts/vm/echo/ffs-echo.c failed"
+# shellcheck disable=SC2046  # pkg-config prints several flags
+"$c_compiler" -O2 -o "$work/echo/usb-echo" "$root/scripts/vm/echo/usb-echo.c" $(pkg-config --cflags --libs libusb-1.0) \
+    || fail "compiling scripts/vm/echo/usb-echo.c failed"
 
 # 3. The initramfs: busybox, the USB modules (in dependency order, see init), the binaries and
 #    the shared libraries ldd names for them.
@@ -79,17 +112,20 @@ for module in fs/configfs/configfs drivers/usb/common/usb-common drivers/usb/cor
         fail "module $module not found in $kernel_package"
     fi
 done
-for product in "${products[@]}"; do
-    [ -x "$bin_dir/$product" ] || fail "$bin_dir/$product is missing (build failed?)"
-    cp "$bin_dir/$product" "$stage/usr/bin/"
-    command -v strip >/dev/null && strip --strip-all "$stage/usr/bin/$product"
-    ldd "$bin_dir/$product" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r library; do
+for product in "${products[@]/#/$bin_dir/}" "$work/echo/ffs-echo" "$work/echo/usb-echo" "$udevadm"; do
+    [ -x "$product" ] || fail "$product is missing (build failed?)"
+    cp "$product" "$stage/usr/bin/"
+    command -v strip >/dev/null && strip --strip-all "$stage/usr/bin/$(basename "$product")"
+    ldd "$product" | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | while read -r library; do
         [ -f "$stage$library" ] && continue
         mkdir -p "$stage$(dirname "$library")"
         cp -L "$library" "$stage$library"
         case "$library" in /opt/*|*swift*) command -v strip >/dev/null && strip --strip-debug "$stage$library" ;; esac
     done
 done
+ln -s /usr/bin/udevadm "$stage/sbin/systemd-udevd"
+missing=$(ldd "$udevadm" | grep "not found" || true)
+[ -z "$missing" ] || fail "udevadm needs libraries this machine lacks: $missing"
 # Phase 2 serves a llama2.c checkpoint with cartridged when one is given (and the build can load
 # it); otherwise the self-test's stand-in model. Defaults: the shared development models, if present.
 checkpoint=${CARTRIDGE_VM_CHECKPOINT:-/work/shared/models/stories260K.bin}
@@ -109,9 +145,10 @@ if [ "$mode" = test ] && [ -z "${CARTRIDGE_VM_NO_CHAT:-}" ]; then
         gguf=$("$root/scripts/fetch-chat-model.sh") || fail "CARTRIDGE_VM_SMOLLM2=1 but the model could not be fetched"
         chat_kind=smollm2
     else
-        bench_dir=$(cd "$root" && swift build --show-bin-path)
+        bench_dir=$(cd "$root" && swift build -c "$configuration" --show-bin-path)
         if [ -z "${CARTRIDGE_VM_SKIP_BUILD:-}" ]; then
-            (cd "$root" && swift build --product cartridge-bench >"$work/build.log" 2>&1) || fail "swift build of cartridge-bench failed"
+            (cd "$root" && swift build -c "$configuration" --product cartridge-bench >"$work/build.log" 2>&1) \
+                || fail "swift build of cartridge-bench failed"
         fi
         gguf="$work/synthetic-chat.gguf"
         "$bench_dir/cartridge-bench" llm make-gguf -o "$gguf" >/dev/null || fail "cartridge-bench llm make-gguf failed"
@@ -127,6 +164,7 @@ if [ "$mode" = test ] && [ -z "${CARTRIDGE_VM_NO_CHAT:-}" ]; then
     echo "$chat_kind" >"$stage/model/chat.kind"
 fi
 cp "$root/scripts/vm/init" "$stage/init"
+echo "${CARTRIDGE_VM_BIN_DIR:+binaries from }${CARTRIDGE_VM_BIN_DIR:-$configuration build}" >"$stage/build.kind"
 if [ "$mode" = demo ]; then
     mkdir -p "$stage/model"
     cp "$CARTRIDGE_VM_IMAGE" "$stage/model/demo.cart"

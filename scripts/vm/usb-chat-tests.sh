@@ -37,7 +37,7 @@ if [ "$kind" = smollm2 ]; then
     grep -q "Paris" /tmp/chat-usb-text.log && pass p3-chat-answers-paris || fail p3-chat-answers-paris "$(cat /tmp/chat-usb-text.log)"
 fi
 grep -q "stop=" /tmp/chat-usb.log && pass p3-chat-streamed-with-stats || fail p3-chat-streamed-with-stats "$(tail -2 /tmp/chat-usb.log)"
-sed -n "s/^\[stop=\(.*\)\]/FIGURE chat over usb ($kind model, debug build, TCG): stop=\1/p" /tmp/chat-usb.log
+sed -n "s/^\[stop=\(.*\)\]/FIGURE chat over usb ($kind model, $(cat /build.kind), TCG): stop=\1/p" /tmp/chat-usb.log
 
 # A chat client killed mid-answer (the host disconnects): the daemon keeps serving the next one.
 $cli chat -c usb -m "Write a long story about a dragon." -n 400 >/tmp/chat-killed.log 2>&1 &

@@ -41,7 +41,35 @@ start_device() {
     device=$!
 }
 
-echo "vm: kernel $(uname -r), UDCs: $(ls /sys/class/udc)"
+# c_echo LOG: the C baseline of the echo figures (scripts/vm/echo): a plain FunctionFS echo
+# gadget made here with configfs and a libusb client measuring what `cartridge-usb-selftest
+# bench` measures, the same way; removed again afterwards. Appends the client's lines to LOG.
+c_echo() {
+    echo_gadget=/sys/kernel/config/usb_gadget/c-echo
+    mkdir -p $echo_gadget/strings/0x409 $echo_gadget/configs/c.1 $echo_gadget/functions/ffs.c-echo /run/c-echo
+    echo 0x1209 >$echo_gadget/idVendor; echo 0x0002 >$echo_gadget/idProduct
+    echo c-echo >$echo_gadget/strings/0x409/serialnumber
+    ln -s $echo_gadget/functions/ffs.c-echo $echo_gadget/configs/c.1/
+    mount -t functionfs c-echo /run/c-echo
+    /usr/bin/ffs-echo /run/c-echo >/tmp/c-echo-device.log 2>&1 &
+    c_echo_device=$!
+    if wait_for /tmp/c-echo-device.log "ffs-echo: ready" 20 && echo $udc >$echo_gadget/UDC \
+        && timeout 90 /usr/bin/usb-echo --pings 300 --seconds 1 >>"$1" 2>&1; then
+        c_echo_status=0
+    else
+        c_echo_status=1
+        tail -5 /tmp/c-echo-device.log >>"$1"
+    fi
+    kill $c_echo_device; wait $c_echo_device 2>/dev/null
+    echo "" >$echo_gadget/UDC 2>/dev/null
+    umount /run/c-echo
+    rm -f $echo_gadget/configs/c.1/ffs.c-echo
+    rmdir $echo_gadget/configs/c.1 $echo_gadget/functions/ffs.c-echo $echo_gadget/strings/0x409 $echo_gadget \
+        || echo "  [c-echo] gadget not removed: $(ls $echo_gadget)"
+    return $c_echo_status
+}
+
+echo "vm: kernel $(uname -r), UDCs: $(ls /sys/class/udc), binaries: $(cat /build.kind)"
 
 # 1. A daemon killed with SIGKILL leaves its gadget in configfs; the next start removes it.
 start_device ""
@@ -131,6 +159,37 @@ if check bench 90 $selftest bench --pings 300 --seconds 1; then
     sed -n "s/^bench: /FIGURE /p" /tmp/check.log
 fi
 
+# 8b. Hotplug after start: udevd (Debian's udev package, put in the image by run-usb-tests.sh)
+#     relays the kernel's uevents, so libusb reports arrivals and departures. The UDC is unbound
+#     and bound 20 times (after a warm-up cycle); the self-test sees each departure and arrival,
+#     opens the cartridge and echoes a frame each time, and compares its open file descriptors and
+#     threads after the loop with those after the warm-up; `cartridge watch` prints every event.
+if [ -x /sbin/systemd-udevd ]; then
+    mkdir -p /run/udev
+    # In the foreground, in the background of this script: `--daemon` once did not return (a
+    # hung run); this way nothing here can wait on it.
+    /sbin/systemd-udevd >/tmp/udevd.log 2>&1 &
+    udevd=$!
+    i=0
+    while [ ! -e /run/udev/control ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+    [ -e /run/udev/control ] || echo "  [hotplug] udevd has no control socket after 20 s: $(cat /tmp/udevd.log)"
+    /usr/bin/cartridge watch --count 43 >/tmp/watch.log 2>&1 &
+    watcher=$!
+    wait_for /tmp/watch.log "plugged in" 30
+    check hotplug-loop-20-cycles-no-leak 400 $selftest hotplug-loop --gadget $gadget --udc $udc --cycles 20
+    i=0
+    while kill -0 $watcher 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    kill $watcher 2>/dev/null; wait $watcher 2>/dev/null
+    arrivals=$(grep -c "plugged in" /tmp/watch.log); departures=$(grep -c "removed" /tmp/watch.log)
+    echo "  [cartridge-watch] $arrivals arrivals, $departures departures; last: $(tail -n 1 /tmp/watch.log)"
+    [ "$arrivals" = 22 ] && [ "$departures" = 21 ] && pass cartridge-watch-sees-every-plug \
+        || fail cartridge-watch-sees-every-plug "($arrivals arrivals, $departures departures; expected 22 and 21)"
+    sed -n "s/^hotplug-loop: \([0-9]* unplug.*\)/FIGURE hotplug: \1/p" /tmp/check.log
+    kill $udevd 2>/dev/null; wait $udevd 2>/dev/null
+else
+    fail hotplug-loop-20-cycles-no-leak "(no /sbin/systemd-udevd in the image)"
+fi
+
 # 9. Clean teardown on SIGTERM: gadget removed from configfs, FunctionFS unmounted.
 kill -TERM $device
 i=0
@@ -147,6 +206,35 @@ wait $device
 status=$?
 if [ $status = 0 ] && [ ! -d $gadget ] && ! grep -q functionfs /proc/mounts; then pass sigterm-teardown
 else fail sigterm-teardown "(exit $status, gadget dir $( [ -d $gadget ] && echo present || echo gone), mounts: $(grep functionfs /proc/mounts))"; fi
+
+# 10. The Swift transports beside the C baseline: C, Swift, C, Swift, one right after the other,
+#     so that the host's load (other builds on a shared machine) hits both alike; for each frame
+#     size the better of the two runs of each, and their ratio. (The Swift side is the echo device
+#     of the steps above, started again, and `cartridge-usb-selftest bench`.)
+: >/tmp/c-echo.log; : >/tmp/swift-echo.log
+side_by_side_ok=yes
+for round in 1 2; do
+    c_echo /tmp/c-echo.log || side_by_side_ok=no
+    start_device ""
+    if wait_for /tmp/device.log "device: ready" 30 \
+        && timeout 90 $selftest bench --pings 300 --seconds 1 --wait 20 >>/tmp/swift-echo.log 2>&1; then :; else side_by_side_ok=no; fi
+    kill -TERM $device
+    i=0
+    while kill -0 $device 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 $device 2>/dev/null; wait $device 2>/dev/null
+done
+sed -n "s/^c-echo: /FIGURE c-echo: /p" /tmp/c-echo.log
+sed -n "s/^bench: /FIGURE swift-echo: /p" /tmp/swift-echo.log
+best() { sed -n "$2" "$1" | sort -n | tail -n 1; }
+for size in 16384 65536 1048576; do
+    c=$(best /tmp/c-echo.log "s/^c-echo: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
+    swift=$(best /tmp/swift-echo.log "s/^bench: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
+    [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, best of 2 side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
+done
+c=$(sed -n "s/^c-echo: ping .*median \([0-9]*\) us.*/\1/p" /tmp/c-echo.log | sort -n | head -n 1)
+swift=$(sed -n "s/^bench: ping .*median \([0-9]*\) us.*/\1/p" /tmp/swift-echo.log | sort -n | head -n 1)
+[ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo 16-byte round trip, best of 2 side by side: Swift median $swift us, C $c us"
+[ $side_by_side_ok = yes ] && pass c-echo-and-swift-echo-side-by-side || fail c-echo-and-swift-echo-side-by-side "$(tail -n 4 /tmp/c-echo.log /tmp/swift-echo.log)"
 
 echo "---- device log (phase 1)"
 sed "s/^/  [device] /" /tmp/device.log

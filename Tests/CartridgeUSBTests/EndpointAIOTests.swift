@@ -1,0 +1,61 @@
+import CartridgeSystem
+import Testing
+@testable import CartridgeGadget
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `EndpointAIO` (Linux AIO through the C shim) on a regular file, where requests complete at
+/// once: several requests in flight, handed back oldest first with their byte counts. The
+/// FunctionFS endpoints themselves are exercised in the VM (scripts/vm/run-usb-tests.sh).
+@Suite struct EndpointAIOTests {
+    @Test func writesAndReadsSeveralRequestsInFlightInOrder() throws {
+        var template = Array("/tmp/cartridge-aio-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        try #require(descriptor >= 0)
+        defer {
+            close(descriptor)
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        }
+        let requestSize = 4096
+        let writer = try EndpointAIO(descriptor: descriptor, depth: 3, requestSize: requestSize)
+        // Three writes in flight. The shim submits every request at offset 0 (FunctionFS endpoints
+        // have no offsets), so on a file they all land on the same block.
+        var slots: [Int] = []
+        for index in 0..<3 {
+            let slot = try #require(writer.reserveSlot())
+            writer.buffer(slot).initializeMemory(as: UInt8.self, repeating: UInt8(0x41 + index), count: requestSize)
+            slots.append(slot)
+        }
+        #expect(writer.reserveSlot() == nil, "all three slots are reserved")
+        for slot in slots { try writer.submit(slot: slot, length: requestSize - 1, isWrite: true) }
+        #expect(writer.inFlightCount == 3)
+        var order: [Int] = []
+        while let (slot, result) = try writer.waitOldest() {
+            #expect(result == requestSize - 1)
+            order.append(slot)
+            writer.release(slot)
+        }
+        #expect(order == slots)
+        #expect(writer.inFlightCount == 0)
+        writer.destroy()
+
+        let reader = try EndpointAIO(descriptor: descriptor, depth: 2, requestSize: requestSize)
+        let slot = try #require(reader.reserveSlot())
+        try reader.submit(slot: slot, length: requestSize, isWrite: false)
+        let (done, count) = try #require(try reader.waitOldest())
+        #expect(done == slot)
+        #expect(count == requestSize - 1)  // the file holds that one block
+        let last = reader.buffer(slot).load(fromByteOffset: 0, as: UInt8.self)
+        #expect([0x41, 0x42, 0x43].contains(last))
+        #expect(try reader.waitOldest() == nil)
+    }
+
+    @Test func aFailedRequestReportsItsErrno() throws {
+        let aio = try EndpointAIO(descriptor: -1, depth: 1, requestSize: 512)
+        let slot = try #require(aio.reserveSlot())
+        #expect(throws: SystemCallError.self) { try aio.submit(slot: slot, length: 512, isWrite: false) }
+        aio.release(slot)
+        #expect(aio.inFlightCount == 0)
+    }
+}
