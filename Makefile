@@ -24,11 +24,13 @@ build: deps
 release: deps
 	$(SWIFT) build -c release
 
-## Every test: unit and end-to-end tests (swift test), then real USB in a VM.
+## Every test: unit and end-to-end tests (swift test), then real USB in a VM. The VM run here
+## uses the debug binaries the tests just built (no second, release build in CI's budget);
+## `make vm-test` runs it on release binaries, as the FIGURE lines in docs/PERFORMANCE.md were.
 test: deps python-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --no-parallel
-	./scripts/vm/run-usb-tests.sh
+	CARTRIDGE_VM_CONFIGURATION=$${CARTRIDGE_VM_CONFIGURATION:-debug} ./scripts/vm/run-usb-tests.sh
 
 unit-test: deps python-deps
 	$(SWIFT) test --no-parallel
