@@ -299,9 +299,7 @@ public final class GenerationScheduler: @unchecked Sendable {
                 }
                 continue
             }
-            pthread_mutex_unlock(mutex)
             let (steps, prefillCount, completed) = runStep(decoding: decoding, job: job, rows: &rows)
-            pthread_mutex_lock(mutex)
             let stepTime = SessionState.seconds()
             for (stream, step) in steps {
                 if case .finished(let reason, _) = step.step { stream.final = reason } else { stream.lastTokenTime = stepTime }
@@ -344,9 +342,14 @@ public final class GenerationScheduler: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    /// Runs one forward pass: one row per decoding stream and a chunk of `job`'s prompt. Returns
-    /// the steps to deliver, how many prompt rows ran, and false if the prompt was cancelled
-    /// (then nothing of this pass counts; the decode rows run again next step).
+    /// Runs one forward pass: one row per decoding stream and a chunk of `job`'s prompt. Called
+    /// and returning with `mutex` held; the pass itself runs unlocked. Returns the steps to
+    /// deliver, how many prompt rows ran, and false if the prompt was cancelled (then nothing of
+    /// this pass counts; the decode rows run again next step).
+    ///
+    /// Rows are taken and results applied under `mutex`, and only for streams still registered
+    /// then (compared by identity): a stream ended while the pass ran (`end`) may already have a
+    /// new generation started on its session, whose state this pass must not touch.
     private func runStep(decoding: [Stream], job: PrefillJob?, rows: inout [DecoderRow]) -> ([(Stream, ScheduledStep)], Int, Bool) {
         rows.removeAll(keepingCapacity: true)
         var steps: [(Stream, ScheduledStep)] = []
@@ -367,22 +370,22 @@ public final class GenerationScheduler: @unchecked Sendable {
         let prefillCount = rows.count - decodeCount
         guard !rows.isEmpty else { return (steps, 0, true) }
         let shouldStop: (() -> Bool)? = prefillCount > 0 ? job.map { job in { job.isCancelled() } } : nil
+        pthread_mutex_unlock(mutex)
         let completed = rows.withUnsafeBufferPointer { buffer in
             model.withDecoder { $0.forward(buffer, pool: model.pool, shouldStop: shouldStop) }
         }
+        pthread_mutex_lock(mutex)
         guard completed else { return (steps, 0, false) }
-        for stream in running {
+        for stream in running where streams.contains(where: { $0 === stream }) {
             let step: ScheduledStep = stream.session.state.withLock { state in
                 let step = state.completeDecode(model: model)
                 return ScheduledStep(step: step, logprobs: state.lastLogprobs)
             }
             steps.append((stream, step))
         }
-        locked {
-            statistics.steps += 1
-            statistics.decodeRows += decodeCount
-            statistics.widestStep = max(statistics.widestStep, decodeCount)
-        }
+        statistics.steps += 1
+        statistics.decodeRows += decodeCount
+        statistics.widestStep = max(statistics.widestStep, decodeCount)
         return (steps, prefillCount, true)
     }
 

@@ -161,6 +161,26 @@ struct GenerationSchedulerTests {
         }
     }
 
+    @Test("a session ended mid-stream and started again at once gives exactly the new generation (20 times)")
+    func endAndRestart() async throws {
+        let model = try Self.smallModel()
+        let scheduler = GenerationScheduler(model: model)
+        let session = model.makeSession()
+        let other = model.makeSession()
+        let fresh = Self.prompt(12, seed: 6, vocab: model.config.vocab)
+        let expected = try Self.alone(model, fresh, 10).ids
+        // A second stream keeps the step loop busy, so the end often lands while a step runs.
+        try await scheduler.start(other, prompt: [1, 9, 9], parameters: Self.parameters(10_000))
+        for round in 0..<20 {
+            try await scheduler.start(session, prompt: Self.prompt(8 + round, seed: Int32(round), vocab: model.config.vocab), parameters: Self.parameters(10_000))
+            _ = try await scheduler.next(session)
+            scheduler.end(session)
+            let again = try await Self.scheduled(scheduler, fresh, 10, session: session)
+            #expect(again.ids == expected, "round \(round): the ended generation leaked into the new one")
+        }
+        scheduler.end(other)
+    }
+
     @Test("the KV budget refuses a generation that does not fit (busy) and admits it once another ends")
     func kvBudget() async throws {
         let model = try Self.smallModel()
