@@ -20,7 +20,8 @@ import Synchronization
 ///
 /// A later `startGeneration` whose prompt extends the history (prompt + generated tokens) reuses
 /// the cached positions and only runs the new tokens. Thread-safe (one internal lock), but meant
-/// for one caller at a time; it blocks while it computes.
+/// for one caller at a time; it blocks while it computes. To run several sessions' generations
+/// together (batched steps, cancellable prefill), drive them through a `GenerationScheduler`.
 public final class LlamaSession: Sendable {
     public let model: LlamaModel
     let state: Mutex<SessionState>
