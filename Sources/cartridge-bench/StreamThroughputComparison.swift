@@ -39,10 +39,10 @@ struct StreamThroughputComparison {
     static let starters = [
         "Once upon a time, in a small village by the sea,",
         "The old lighthouse keeper looked at the storm and",
-        "Write a short story about a robot who learns to paint.",
+        "The robot picked up a paint brush for the first time and",
         "In the year 2150, the first city on Mars",
         "The recipe for the perfect chocolate cake starts with",
-        "Explain why the sky is blue to a five-year-old:",
+        "The scientist opened the old notebook and found",
         "My grandfather's garden was full of",
         "The train left the station at midnight, and",
     ]
