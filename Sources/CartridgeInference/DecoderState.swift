@@ -94,13 +94,6 @@ final class DecoderState: @unchecked Sendable {
         quantScales.deallocate()
     }
 
-    /// Bytes of activation buffers (for memory accounting).
-    var workspaceBytes: Int {
-        let c = config
-        return 4 * (rowCapacity * (4 * c.dim + 2 * c.hiddenDim + 2 * c.kvDim + c.ropeDimensions) + logitRowCapacity * c.vocab + workers * c.seqLen)
-            + 2 * rowCapacity * slotLength * (1 + 4 + 2) + 2 * rowCapacity * (slotLength / 32) * 8
-    }
-
     /// Input rows prepared for the matrices of one product: fp32 rows, plus their quantization for
     /// Q8_0 (llama2.c) or ggml quantized matrices.
     struct Input {

@@ -31,9 +31,6 @@ final class KVCache: @unchecked Sendable {
     /// Bytes if every position is used.
     var capacityBytes: Int { 2 * layers * capacity * kvDim * 4 }
 
-    /// Bytes that `positions` positions occupy.
-    func bytes(positions: Int) -> Int { 2 * layers * positions * kvDim * 4 }
-
     /// Bytes that `positions` positions of a model with `config` occupy.
     static func bytes(config: LlamaConfig, positions: Int) -> Int { 2 * config.layers * positions * config.kvDim * 4 }
 

@@ -37,8 +37,6 @@ public final class LlamaSession: Sendable {
     /// Bytes of KV cache this session can use (allocated lazily, page by page).
     public var kvCacheCapacityBytes: Int { state.withLock { $0.cache.capacityBytes } }
 
-    /// Bytes of KV cache the history occupies.
-    public var kvCacheBytesInUse: Int { state.withLock { $0.cache.bytes(positions: $0.history.count) } }
 
     /// Forgets the history (the cache is overwritten by the next prompt).
     public func reset() { state.withLock { $0.reset() } }

@@ -15,8 +15,6 @@ struct PrefixCache {
     let minimumTokens: Int
     private(set) var entries: [Entry] = []
     private var clock = 0
-    /// Lookups that found a prefix of at least `minimumTokens`, and positions reused by them.
-    private(set) var hits = 0, reusedTokens = 0
 
     init(capacityBytes: Int, minimumTokens: Int = 16) {
         self.capacityBytes = max(0, capacityBytes)
@@ -38,8 +36,6 @@ struct PrefixCache {
         guard let best else { return nil }
         clock += 1
         entries[best.index].lastUse = clock
-        hits += 1
-        reusedTokens += best.count
         return (entries[best.index].cache, best.count)
     }
 
