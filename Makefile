@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 APT_PACKAGES := pkg-config libusb-1.0-0-dev libusbgx-dev libconfig-dev qemu-system-x86 busybox-static kmod cpio python3-pip \
-	curl nginx-light
+	curl nginx-light gdb
 BIN := .build/release
 
 .PHONY: deps python-deps build release test unit-test vm-test demo clean
@@ -29,11 +29,11 @@ release: deps
 ## `make vm-test` runs it on release binaries, as the FIGURE lines in docs/PERFORMANCE.md were.
 test: deps python-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --no-parallel
+	SWIFT=$(SWIFT) ./scripts/swift-test-watchdog.sh --no-parallel
 	CARTRIDGE_VM_CONFIGURATION=$${CARTRIDGE_VM_CONFIGURATION:-debug} ./scripts/vm/run-usb-tests.sh
 
 unit-test: deps python-deps
-	$(SWIFT) test --no-parallel
+	SWIFT=$(SWIFT) ./scripts/swift-test-watchdog.sh --no-parallel
 
 vm-test: deps
 	./scripts/vm/run-usb-tests.sh

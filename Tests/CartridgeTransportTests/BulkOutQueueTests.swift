@@ -165,19 +165,24 @@ import Testing
             }
             // The writer: whatever is queued leaves as transfers, while the senders keep adding.
             group.addTask {
-                var sent = 0
                 var transfers = 0
                 while true {
-                    if let transfer = queue.next() {
+                    // One look at the queue under its lock: a frame appended between a separate
+                    // "nothing queued" and "all appended" check would be left behind (and the
+                    // decoder would wait for it forever).
+                    switch queue.next(whenAllAppended: 3 * perStream) {
+                    case .transfer(let transfer):
                         try await device.send(transfer.bytes)
-                        sent += transfer.bytes.count
                         transfers += 1
                         #expect(transfer.bytes.count <= 2048)
-                    } else if queue.appended >= 3 * perStream {
+                        continue
+                    case .finished:
                         break
-                    } else {
+                    case .waiting:
                         await Task.yield()
+                        continue
                     }
+                    break
                 }
                 #expect(transfers > 1)
             }
@@ -200,6 +205,12 @@ private final class QueueBox: Sendable {
     private let state: Mutex<(queue: BulkOutQueue, appended: Int)>
     init(_ queue: BulkOutQueue) { state = Mutex((queue, 0)) }
     func append(_ bytes: [UInt8]) { state.withLock { $0.queue.append(bytes); $0.appended += 1 } }
-    func next() -> BulkTransfer? { state.withLock { $0.queue.nextTransfer() } }
-    var appended: Int { state.withLock { $0.appended } }
+    enum Next { case transfer(BulkTransfer), waiting, finished }
+    /// The next transfer, or `finished` once `total` frames were appended and all of them taken.
+    func next(whenAllAppended total: Int) -> Next {
+        state.withLock {
+            if let transfer = $0.queue.nextTransfer() { return .transfer(transfer) }
+            return $0.appended >= total ? .finished : .waiting
+        }
+    }
 }
