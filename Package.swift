@@ -163,7 +163,7 @@ let package = Package(
         .executableTarget(
             name: "cartridge-bench",
             dependencies: [
-                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeImage", "CartridgeWire",
+                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeImage", "CartridgeTransport", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -33,6 +33,7 @@ struct LLMSpeedComparison: AsyncParsableCommand {
     @Option(help: "Streams mode: llama-server context per slot (-c is this times the stream count).") var slotContext = 1024
     @Option(help: "Streams mode: first TCP port for llama-server (one per run, counting up).") var port = 18_480
 
+    @Flag(help: "First-token mode: time to first token of a ~200-token chat prompt, cold and with the system prompt cached, against llama-server -np 1 (needs --llama-server), and CANCEL latency during a long prefill.") var firstToken = false
     @Option(help: "Directory for child outputs and the cartridged socket.") var workDirectory = "/tmp/cartridge-llm-compare"
 
     func validate() throws {
@@ -40,7 +41,9 @@ struct LLMSpeedComparison: AsyncParsableCommand {
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ (1...64).contains($0) }) else { throw ValidationError("--threads: a list of 1...64") }
         guard (1...1000).contains(repeats), (1...100).contains(rounds) else { throw ValidationError("--repeats 1...1000, --rounds 1...100") }
         guard promptTokens >= 0, generatedTokens >= 0, promptTokens + generatedTokens > 0 else { throw ValidationError("-p and -n: >= 0, not both 0") }
-        if let streams {
+        if firstToken {
+            guard llamaServer != nil else { throw ValidationError("--first-token needs --llama-server PATH") }
+        } else if let streams {
             let counts = streams.split(separator: ",").compactMap { Int($0) }
             guard !counts.isEmpty, counts.allSatisfy({ (1...64).contains($0) }) else { throw ValidationError("--streams: a list of 1...64") }
             guard llamaServer != nil else { throw ValidationError("--streams needs --llama-server PATH") }
@@ -57,6 +60,13 @@ struct LLMSpeedComparison: AsyncParsableCommand {
 
     func run() async throws {
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        if firstToken {
+            let comparison = FirstTokenComparison(
+                models: models, threadCounts: threadCounts, rounds: rounds, llamaServer: llamaServer!,
+                cartridged: cartridged ?? Self.sibling("cartridged"), firstPort: port, workDirectory: workDirectory)
+            try await comparison.run()
+            return
+        }
         if let streams {
             let counts = Array(Set(streams.split(separator: ",").compactMap { Int($0) } + [1])).sorted()
             let comparison = StreamThroughputComparison(

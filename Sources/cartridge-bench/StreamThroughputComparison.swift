@@ -154,7 +154,7 @@ struct StreamThroughputComparison {
         let server = try ChildProcess.spawn(llamaServer, arguments, outputPrefix: "\(workDirectory)/llama-server")
         let client = LoopbackHTTPClient(port: UInt16(port))
         do {
-            try await waitUntilReady(server, name: "llama-server") {
+            try await Self.waitUntilReady(server, name: "llama-server") {
                 (try? client.get("/health"))?.status == 200
             }
             _ = try await Self.onDedicatedThread { try Self.complete(client, prompt: "Hello", tokens: 4) }  // warm-up
@@ -201,7 +201,7 @@ struct StreamThroughputComparison {
         do {
             let uri = try CartridgeURI(parsing: "unix:" + socket)
             var first: CartridgeConnection?
-            try await waitUntilReady(server, name: "cartridged") {
+            try await Self.waitUntilReady(server, name: "cartridged") {
                 guard let connection = try? await CartridgeConnection.connect(to: uri) else { return false }
                 first = connection
                 return true
@@ -241,7 +241,7 @@ struct StreamThroughputComparison {
     // MARK: Plumbing
 
     /// Polls `ready` every 100 ms until it holds, the server exits (error) or 180 s pass.
-    func waitUntilReady(_ server: ChildProcess, name: String, ready: () async -> Bool) async throws {
+    static func waitUntilReady(_ server: ChildProcess, name: String, ready: () async -> Bool) async throws {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(180)
         while clock.now < deadline {
