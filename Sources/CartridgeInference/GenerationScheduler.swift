@@ -22,7 +22,10 @@ import Synchronization
 /// working). KV-cache memory is admitted per generation (prompt + maximum tokens, at most the
 /// context): a generation that does not fit the budget is refused with `.busy`. Finished
 /// prompts go to a prefix cache (bounded, least recently used first) that later prompts with
-/// the same beginning copy from.
+/// the same beginning copy from. A session that keeps its history after its generation ends (a
+/// conversation the next request continues) counts against the budget with the positions it
+/// holds; when a new generation needs the room, the prefix cache shrinks first, then the least
+/// recently used idle sessions forget their caches (their next request runs its whole prompt).
 ///
 /// A session driven by the scheduler must not be used through its synchronous API
 /// (`startGeneration`, `nextToken`) at the same time.
@@ -44,6 +47,8 @@ public final class GenerationScheduler: @unchecked Sendable {
     private var prefills: [PrefillJob] = []
     private var streams: [Stream] = []
     private var reservedBytes = 0
+    /// Idle sessions that still hold KV positions, least recently used first.
+    private var keptCaches: [KeptCache] = []
     private var prefixCache: PrefixCache
     private var statistics = Statistics()
 
@@ -57,6 +62,18 @@ public final class GenerationScheduler: @unchecked Sendable {
         public var prefixHits = 0, prefixTokens = 0
         /// Prompts cancelled during prefill.
         public var cancelledPrefills = 0
+        /// Idle sessions whose KV cache was dropped to admit another generation.
+        public var evictedSessionCaches = 0
+    }
+
+    /// An idle session's claim on the budget. Weak: a session that is gone holds nothing.
+    final class KeptCache {
+        weak var session: LlamaSession?
+        let bytes: Int
+        init(session: LlamaSession, bytes: Int) {
+            self.session = session
+            self.bytes = bytes
+        }
     }
 
     final class Stream {
@@ -120,8 +137,12 @@ public final class GenerationScheduler: @unchecked Sendable {
 
     public var currentStatistics: Statistics { locked { statistics } }
 
-    /// KV-cache bytes held now by admitted generations and by the prefix cache.
-    public var kvBytesInUse: Int { locked { reservedBytes + prefixCache.bytes } }
+    /// KV-cache bytes held now by admitted generations, idle sessions' kept histories and the
+    /// prefix cache.
+    public var kvBytesInUse: Int { locked { reservedBytes + keptBytes() + prefixCache.bytes } }
+
+    /// KV-cache bytes idle sessions hold now (sessions that are gone are dropped from the list).
+    public var keptSessionBytes: Int { locked { keptBytes() } }
 
     /// KV-cache bytes the prefix cache holds now.
     public var prefixCacheBytesInUse: Int { locked { prefixCache.bytes } }
@@ -149,7 +170,17 @@ public final class GenerationScheduler: @unchecked Sendable {
                 return .failure(InferenceError(
                     .busy, "the KV cache budget (\(kvBudgetBytes) bytes) is taken by running generations; this one needs \(reservation)"))
             }
-            prefixCache.shrink(to: kvBudgetBytes - reservedBytes - reservation)
+            // This session's own history is part of its new reservation now.
+            keptCaches.removeAll { $0.session === session }
+            let free = kvBudgetBytes - reservedBytes - reservation
+            var kept = keptBytes()
+            while kept > free, !keptCaches.isEmpty {
+                let oldest = keptCaches.removeFirst()
+                oldest.session?.state.withLock { $0.forgetCache() }
+                kept -= oldest.bytes
+                statistics.evictedSessionCaches += 1
+            }
+            prefixCache.shrink(to: free - kept)
             reservedBytes += reservation
             guard !parameters.echo, prompt.count > 1 else { return .success(nil) }
             let hit = prefixCache.longestPrefix(of: prompt, limit: prompt.count - 1)
@@ -243,6 +274,7 @@ public final class GenerationScheduler: @unchecked Sendable {
     /// the steps and its KV reservation. A prefill in progress is cancelled.
     public func end(_ session: LlamaSession) {
         locked {
+            defer { keep(session) }
             if let index = streams.firstIndex(where: { $0.session === session }) {
                 let stream = streams.remove(at: index)
                 reservedBytes -= stream.reservation
@@ -325,7 +357,7 @@ public final class GenerationScheduler: @unchecked Sendable {
                     if let finished {
                         prefills.remove(at: index)
                         if !finished.echo, prefixCache.capacityBytes > 0 {
-                            prefixCache.shrink(to: kvBudgetBytes - reservedBytes - KVCache.bytes(config: model.config, positions: finished.prompt.count))
+                            prefixCache.shrink(to: kvBudgetBytes - reservedBytes - keptBytes() - KVCache.bytes(config: model.config, positions: finished.prompt.count))
                             prefixCache.insert(finished.prompt, from: finished.cache, config: model.config)
                         }
                         streams.append(Stream(session: job.session, reservation: job.reservation))
@@ -387,6 +419,21 @@ public final class GenerationScheduler: @unchecked Sendable {
         statistics.decodeRows += decodeCount
         statistics.widestStep = max(statistics.widestStep, decodeCount)
         return (steps, prefillCount, true)
+    }
+
+    /// Called with `mutex` held when `session`'s generation ends: its history (if any) now
+    /// counts as kept, most recently used last.
+    private func keep(_ session: LlamaSession) {
+        keptCaches.removeAll { $0.session === session || $0.session == nil }
+        let positions = session.state.withLock { $0.history.count }
+        guard positions > 0 else { return }
+        keptCaches.append(KeptCache(session: session, bytes: KVCache.bytes(config: model.config, positions: positions)))
+    }
+
+    /// Bytes of the kept histories of sessions still alive; called with `mutex` held.
+    private func keptBytes() -> Int {
+        keptCaches.removeAll { $0.session == nil }
+        return keptCaches.reduce(0) { $0 + $1.bytes }
     }
 
     private func locked<Result>(_ body: () -> Result) -> Result {

@@ -41,6 +41,18 @@ final class KVCache: @unchecked Sendable {
     @inline(__always)
     func valueRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> { values + (layer &* capacity &+ position) &* kvDim }
 
+    /// Gives the memory of every position back to the kernel (the pages read as zero again when
+    /// touched). The contents are gone: the owner forgets its history with it.
+    func releaseMemory() {
+        let page = max(4096, sysconf(Int32(_SC_PAGESIZE)))
+        let length = layers * capacity * kvDim * 4
+        for base in [UnsafeMutableRawPointer(keys), UnsafeMutableRawPointer(values)] {
+            let start = (Int(bitPattern: base) + page - 1) / page * page
+            let end = (Int(bitPattern: base) + length) / page * page
+            if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+        }
+    }
+
     /// Copies positions 0..<count of every layer from `other` (a prefix-cache hit).
     func copyPrefix(from other: KVCache, count: Int) {
         precondition(count <= capacity && count <= other.capacity && other.kvDim == kvDim && other.layers == layers)

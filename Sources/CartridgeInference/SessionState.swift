@@ -53,6 +53,13 @@ struct SessionState: ~Copyable {
         unsent = []
     }
 
+    /// Forgets the history and returns the KV cache's memory (the scheduler evicts an idle
+    /// session's cache this way when a new generation needs the budget).
+    mutating func forgetCache() {
+        reset()
+        cache.releaseMemory()
+    }
+
     func check(_ tokens: [Int32], model: LlamaModel) throws(InferenceError) {
         let vocab = model.config.vocab
         if let bad = tokens.first(where: { $0 < 0 || Int($0) >= vocab }) {

@@ -194,9 +194,49 @@ struct GenerationSchedulerTests {
             ($0 as? InferenceError)?.code == .busy
         }
         scheduler.end(first)
-        #expect(scheduler.kvBytesInUse == 0)
+        // What stays is the history `first` keeps for a next request (prompt and tokens run so far).
+        #expect(scheduler.kvBytesInUse == first.history.count * perPosition)
+        #expect(scheduler.keptSessionBytes == first.history.count * perPosition)
         try await scheduler.start(second, prompt: [1, 2, 3], parameters: Self.parameters(60))
         scheduler.end(second)
+    }
+
+    @Test("an idle session's history counts against the KV budget; a generation that needs the room evicts it, and its next request runs cold with the same tokens")
+    func keptHistoryIsAccountedAndEvicted() async throws {
+        let model = try Self.smallModel()
+        let perPosition = 2 * model.config.layers * model.config.kvDim * 4
+        let scheduler = GenerationScheduler(model: model, kvBudgetBytes: 100 * perPosition, prefixCacheBytes: 0)
+        let prompt: [Int32] = [3, 9, 27, 17, 51, 25, 11, 33, 35, 41]
+
+        // A conversation: the first answer, then a follow-up that extends it.
+        var conversation: LlamaSession? = model.makeSession()
+        let first = try await Self.scheduled(scheduler, prompt, 20, session: conversation)
+        let kept = conversation!.history.count
+        #expect(kept >= prompt.count + first.ids.count - 1)
+        #expect(scheduler.keptSessionBytes == kept * perPosition)
+        #expect(scheduler.kvBytesInUse == kept * perPosition)
+        let followUp = prompt + first.ids + [7, 8]
+        let warm = try await Self.scheduled(scheduler, followUp, 10, session: conversation)
+        #expect(warm.cached == kept, "the kept history is reused")
+
+        // Another generation needs 90 of the 100 positions: the idle conversation is evicted.
+        let other = model.makeSession()
+        try await scheduler.start(other, prompt: Array(prompt.reversed()), parameters: Self.parameters(80))
+        #expect(conversation!.history.isEmpty, "the idle session forgot its cache")
+        #expect(scheduler.currentStatistics.evictedSessionCaches == 1)
+        #expect(scheduler.keptSessionBytes == 0)
+        scheduler.end(other)
+
+        // Its next request runs the whole prompt and gives what the prompt gives alone.
+        let cold = try await Self.scheduled(scheduler, followUp, 10, session: conversation)
+        #expect(cold.cached == 0)
+        #expect(cold.ids == (try Self.alone(model, followUp, 10)).ids)
+        #expect(cold.ids == warm.ids)
+
+        // A session that is gone holds nothing.
+        #expect(scheduler.keptSessionBytes > 0)
+        conversation = nil
+        #expect(scheduler.keptSessionBytes == other.history.count * perPosition)
     }
 
     @Test("the model's tokens/s cap (power throttle) holds for every stream under the scheduler")
