@@ -186,7 +186,8 @@ final class DecoderState: @unchecked Sendable {
         withUnsafePointer(to: row) { _ = forward(UnsafeBufferPointer(start: $0, count: 1), pool: pool, shouldStop: nil) }
     }
 
-    /// Runs a batch of at most `rowCapacity` rows. `shouldStop` is asked between layers; when it
+    /// Runs a batch of at most `rowCapacity` rows. `shouldStop` is asked before each layer's
+    /// attention and before its feed-forward part; when it
     /// returns true the pass ends early and returns false (the rows' cache positions are then
     /// partly written and must not be used).
     func forward(_ rows: UnsafeBufferPointer<DecoderRow>, pool: WorkerPool, shouldStop: (() -> Bool)?) -> Bool {
@@ -298,6 +299,8 @@ final class DecoderState: @unchecked Sendable {
                 Self.multiply(layer.wo, attentionOut, xb2 + range.lowerBound, outStride: dim, rows: range)
             }
             for i in 0..<(n * dim) { x[i] += xb2[i] }
+            // Asked again before the feed-forward half: a cancel waits at most half a layer.
+            if let shouldStop, shouldStop() { return false }
 
             // SwiGLU feed-forward: hb = silu(w1·xb) * (w3·xb); x += w2·hb.
             for r in 0..<n { VectorMath.rmsNorm(xb + r * dim, x + r * dim, ffnNorm, count: dim, epsilon: epsilon) }
