@@ -82,7 +82,7 @@ public final class GenerationScheduler: @unchecked Sendable {
         var buffered: [ScheduledStep] = []
         var waiter: CheckedContinuation<ScheduledStep, any Error>?
         var final: LlamaStopReason?
-        var lastTokenTime: Double = 0
+        var pacer = TokenPacer()
         init(session: LlamaSession, reservation: Int) {
             self.session = session
             self.reservation = reservation
@@ -307,12 +307,10 @@ public final class GenerationScheduler: @unchecked Sendable {
             var earliestDue = Double.infinity
             let decoding = streams.filter { stream in
                 guard stream.final == nil, stream.buffered.count < Self.lookahead else { return false }
-                if let limit, stream.lastTokenTime > 0 {
-                    let due = stream.lastTokenTime + 1 / limit
-                    if due > now {
-                        earliestDue = min(earliestDue, due)
-                        return false
-                    }
+                let delay = stream.pacer.delay(limit: limit, now: now)
+                if delay > 0 {
+                    earliestDue = min(earliestDue, now + delay)
+                    return false
                 }
                 return true
             }
@@ -334,7 +332,7 @@ public final class GenerationScheduler: @unchecked Sendable {
             let (steps, prefillCount, completed) = runStep(decoding: decoding, job: job, rows: &rows)
             let stepTime = SessionState.seconds()
             for (stream, step) in steps {
-                if case .finished(let reason, _) = step.step { stream.final = reason } else { stream.lastTokenTime = stepTime }
+                if case .finished(let reason, _) = step.step { stream.final = reason } else { stream.pacer.record(limit: limit, now: stepTime) }
                 if let waiter = stream.waiter {
                     stream.waiter = nil
                     waiter.resume(returning: step)

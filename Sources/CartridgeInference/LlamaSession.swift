@@ -78,9 +78,9 @@ public final class LlamaSession: Sendable {
                 return step
             case .row(let row):
                 let limit = model.tokenRateLimit
-                let delay = state.rateLimitDelay(limit, now: SessionState.seconds())
+                let delay = state.pacer.delay(limit: limit, now: SessionState.seconds())
                 if delay > 0 { Self.sleep(seconds: delay) }
-                state.recordToken(limit, now: SessionState.seconds())
+                state.pacer.record(limit: limit, now: SessionState.seconds())
                 model.withDecoder { $0.forward(token: row.token, position: row.position, cache: row.cache, pool: model.pool, logits: row.logits) }
                 return state.completeDecode(model: model)
             }
