@@ -35,9 +35,9 @@ public final class FunctionFSListener: CartridgeListener {
     public let controller: String
     private let gadget: ConfigFSGadget
     private let controllers: USBDeviceControllers
-    private let ep0: Int32
-    private let outEndpoint: Int32
-    private let inEndpoint: Int32
+    private let ep0: OwnedDescriptor
+    private let outEndpoint: OwnedDescriptor
+    private let inEndpoint: OwnedDescriptor
     private let controlReader: ControlEndpointReader
     private let sessions = Mutex(Sessions())
     private let closeStarted = Atomic<Bool>(false)
@@ -61,21 +61,19 @@ public final class FunctionFSListener: CartridgeListener {
         gadget = try ConfigFSGadget(configuration: configuration) { path in
             logger.notice("removing a stale gadget left by a previous run", metadata: ["configfs.path": "\(path)"])
         }
-        var opened: [Int32] = []
         var mounted = false
         do throws(GadgetError) {
+            // On an error below, the endpoints opened so far close themselves (OwnedDescriptor)
+            // when this block is left, before the unmount in `catch`.
             try FunctionFSListener.mount(instance: configuration.functionInstance, at: configuration.mountPoint)
             mounted = true
             let ep0 = try FunctionFSListener.open("\(configuration.mountPoint)/ep0")
-            opened.append(ep0)
-            try FunctionFSListener.writeDescriptors(to: ep0, configuration: configuration, logger: logger)
+            try FunctionFSListener.writeDescriptors(to: ep0.rawValue, configuration: configuration, logger: logger)
             let outEndpoint = try FunctionFSListener.open("\(configuration.mountPoint)/ep1")
-            opened.append(outEndpoint)
             let inEndpoint = try FunctionFSListener.open("\(configuration.mountPoint)/ep2")
-            opened.append(inEndpoint)
             let controlReader: ControlEndpointReader
             do throws(SystemCallError) {
-                controlReader = try ControlEndpointReader(endpoint: ep0, logger: logger)
+                controlReader = try ControlEndpointReader(endpoint: ep0.rawValue, logger: logger)
             } catch {
                 throw GadgetError(.functionFS, "cannot create the ep0 wake-up eventfd", cause: error)
             }
@@ -85,7 +83,6 @@ public final class FunctionFSListener: CartridgeListener {
             self.inEndpoint = inEndpoint
             self.controlReader = controlReader
         } catch {
-            for descriptor in opened.reversed() { Glibc.close(descriptor) }
             if mounted { umount2(configuration.mountPoint, Int32(MNT_DETACH)) }
             gadget.remove()
             throw error
@@ -181,9 +178,11 @@ public final class FunctionFSListener: CartridgeListener {
         current?.end()
         for session in pending { session.end() }
         do { try gadget.unbind() } catch { logger.warning("unbinding the UDC failed", metadata: ["error": "\(error)"]) }
-        Glibc.close(inEndpoint)
-        Glibc.close(outEndpoint)
-        Glibc.close(ep0)
+        for (name, endpoint) in [("ep2", inEndpoint), ("ep1", outEndpoint), ("ep0", ep0)] {
+            do throws(SystemCallError) { try endpoint.close() } catch {
+                logger.notice("closing a FunctionFS endpoint failed", metadata: ["usb.endpoint": "\(name)", "error": "\(error)"])
+            }
+        }
         if umount2(configuration.mountPoint, Int32(MNT_DETACH)) != 0 {
             logger.warning("unmounting FunctionFS failed", metadata: ["error": "\(SystemCallError.current("umount2"))"])
         }
@@ -218,21 +217,21 @@ public final class FunctionFSListener: CartridgeListener {
     private func stall(_ setup: FunctionFSEvent.SetupPacket) {
         var byte: UInt8 = 0
         if setup.isDeviceToHost {
-            _ = read(ep0, &byte, 0)
+            _ = read(ep0.rawValue, &byte, 0)
         } else {
-            _ = write(ep0, &byte, 0)
+            _ = write(ep0.rawValue, &byte, 0)
         }
     }
 
     private func startSession() {
         _ = endSession()
-        let packetSize = FunctionFSListener.packetSize(of: inEndpoint)
+        let packetSize = FunctionFSListener.packetSize(of: inEndpoint.rawValue)
         let speed = currentSpeed ?? "unknown"
         let (session, waiter, number) = sessions.withLock {
             sessions -> (FunctionFSTransport, CheckedContinuation<Result<FunctionFSTransport?, TransportError>, Never>?, Int) in
             sessions.sessionCount += 1
             let session = FunctionFSTransport(
-                outDescriptor: outEndpoint, inDescriptor: inEndpoint, packetSize: packetSize,
+                outDescriptor: outEndpoint.rawValue, inDescriptor: inEndpoint.rawValue, packetSize: packetSize,
                 peerDescription: "usb:\(controller)#\(sessions.sessionCount)")
             sessions.current = session
             let waiter = sessions.waiter
@@ -277,12 +276,12 @@ public final class FunctionFSListener: CartridgeListener {
         }
     }
 
-    private static func open(_ path: String) throws(GadgetError) -> Int32 {
-        let descriptor = Glibc.open(path, O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw GadgetError(.functionFS, "cannot open \(path)", cause: SystemCallError.current("open"))
+    private static func open(_ path: String) throws(GadgetError) -> OwnedDescriptor {
+        do throws(SystemCallError) {
+            return try OwnedDescriptor.open(path, O_RDWR)
+        } catch {
+            throw GadgetError(.functionFS, "cannot open \(path)", cause: error)
         }
-        return descriptor
     }
 
     private static func writeDescriptors(to ep0: Int32, configuration: GadgetConfiguration, logger: Logger) throws(GadgetError) {
