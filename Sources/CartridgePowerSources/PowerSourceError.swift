@@ -1,5 +1,4 @@
 public import CartridgeErrors
-public import CartridgeSystem
 
 /// The one error type of CartridgePowerSources: a sysfs file that is missing or holds something
 /// unexpected, a failed system call, or a scripted-source file that does not parse.
