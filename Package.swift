@@ -50,36 +50,38 @@ let package = Package(
         .target(name: "CPrefetch"),
 
         // MARK: Pure cores (no Foundation, no I/O)
-        .target(name: "CartridgeWire", swiftSettings: strictSettings),
-        .target(name: "CartridgePower", swiftSettings: strictSettings),
+        // The error skeleton every module's error type shares (no Foundation, no Glibc).
+        .target(name: "CartridgeErrors", swiftSettings: strictSettings),
+        .target(name: "CartridgeWire", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
+        .target(name: "CartridgePower", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
         .target(name: "CartridgeGGML", swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
-        .target(name: "CartridgeGGUF", dependencies: ["CartridgeGGML"], swiftSettings: strictSettings),
-        .target(name: "CartridgeTokenizers", swiftSettings: strictSettings + optimizedInDebug),
-        .target(name: "CartridgeTemplate", swiftSettings: strictSettings),
+        .target(name: "CartridgeGGUF", dependencies: ["CartridgeErrors", "CartridgeGGML"], swiftSettings: strictSettings),
+        .target(name: "CartridgeTokenizers", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings + optimizedInDebug),
+        .target(name: "CartridgeTemplate", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
         .target(
-            name: "CartridgeInference", dependencies: ["CPrefetch", "CartridgeGGML", "CartridgeGGUF", "CartridgeTokenizers"],
+            name: "CartridgeInference", dependencies: ["CartridgeErrors", "CPrefetch", "CartridgeGGML", "CartridgeGGUF", "CartridgeTokenizers"],
             swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
 
         // MARK: I/O adapters
-        .target(name: "CartridgeSystem", swiftSettings: strictSettings),
-        .target(name: "CartridgeTransport", dependencies: ["CartridgeSystem"], swiftSettings: strictSettings),
+        .target(name: "CartridgeSystem", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
+        .target(name: "CartridgeTransport", dependencies: ["CartridgeErrors", "CartridgeSystem"], swiftSettings: strictSettings),
         .target(
             name: "CartridgeImage",
             dependencies: [
-                "CartridgeInference", "CartridgeGGML", "CartridgeGGUF", "CartridgeTemplate", "CartridgeSystem",
+                "CartridgeErrors", "CartridgeInference", "CartridgeGGML", "CartridgeGGUF", "CartridgeTemplate", "CartridgeSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),
         .target(
             name: "CartridgePowerSources",
-            dependencies: ["CartridgePower", "CartridgeSystem"],
+            dependencies: ["CartridgeErrors", "CartridgePower", "CartridgeSystem"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "CartridgeGadget",
             dependencies: [
-                "CUSBGadget", "CFunctionFS", "CartridgeSystem", "CartridgeTransport",
+                "CUSBGadget", "CFunctionFS", "CartridgeErrors", "CartridgeSystem", "CartridgeTransport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -92,7 +94,7 @@ let package = Package(
         .target(
             name: "CartridgeDaemon",
             dependencies: [
-                "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage", "CartridgeSystem",
+                "CartridgeErrors", "CartridgeWire", "CartridgeTransport", "CartridgeInference", "CartridgeImage", "CartridgeSystem",
                 "CartridgePower", "CartridgePowerSources", "CartridgeTemplate", "CartridgeGGML", "CartridgeTokenizers",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -102,13 +104,13 @@ let package = Package(
         ),
         .target(
             name: "CartridgeClient",
-            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeUSBHost"],
+            dependencies: ["CartridgeErrors", "CartridgeWire", "CartridgeTransport", "CartridgeUSBHost"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "CartridgeGateway",
             dependencies: [
-                "CartridgeClient", "CartridgeWire", "CartridgeUSBHost",
+                "CartridgeClient", "CartridgeErrors", "CartridgeWire", "CartridgeUSBHost",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -122,7 +124,7 @@ let package = Package(
         ),
         .target(
             name: "CartridgeConformance",
-            dependencies: ["CartridgeWire", "CartridgeTransport", "CartridgeClient"],
+            dependencies: ["CartridgeErrors", "CartridgeWire", "CartridgeTransport", "CartridgeClient"],
             swiftSettings: strictSettings
         ),
 
@@ -163,7 +165,7 @@ let package = Package(
         .executableTarget(
             name: "cartridge-bench",
             dependencies: [
-                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeImage", "CartridgeTransport", "CartridgeWire",
+                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeImage", "CartridgeSystem", "CartridgeTransport", "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -188,13 +190,17 @@ let package = Package(
         .testTarget(name: "CartridgePowerTests", dependencies: ["CartridgePower", "CartridgePowerSources"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeInferenceTests", dependencies: ["CartridgeInference", "CartridgeTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeImageTests", dependencies: ["CartridgeImage", "CartridgeTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "CartridgeSystemTests", dependencies: ["CartridgeSystem", "CartridgeErrors"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeTransportTests", dependencies: ["CartridgeTransport", "CartridgeSystem"], swiftSettings: strictSettings),
         .testTarget(
             name: "CartridgeDaemonTests",
             dependencies: ["CartridgeDaemon", "CartridgeClient", "CartridgeInference", "CartridgeTestSupport"],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "CartridgeUSBTests", dependencies: ["CartridgeGadget", "CartridgeUSBHost", "CartridgeSystem"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "CartridgeUSBTests",
+            dependencies: ["CartridgeGadget", "CartridgeUSBHost", "CartridgeSystem", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "CartridgeGatewayTests",
             dependencies: [

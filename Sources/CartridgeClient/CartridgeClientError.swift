@@ -1,8 +1,9 @@
+public import CartridgeErrors
 import CartridgeTransport
 public import CartridgeWire
 
 /// Errors of the host library. A device-side ERROR frame arrives as `.device` with its code.
-public struct CartridgeClientError: Error, Sendable, CustomStringConvertible {
+public struct CartridgeClientError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable { case device, disconnected, transport, protocolViolation, invalidURI, closed }
         private var base: Base
@@ -26,8 +27,7 @@ public struct CartridgeClientError: Error, Sendable, CustomStringConvertible {
     public var deviceCode: ErrorCode?
     public var message: String
     public var cause: (any Error & Sendable)?
-    public var fileID: String
-    public var line: Int
+    public var location: SourceLocation
 
     public init(
         _ code: Code, _ message: String, deviceCode: ErrorCode? = nil, cause: (any Error & Sendable)? = nil,
@@ -37,8 +37,7 @@ public struct CartridgeClientError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.deviceCode = deviceCode
         self.cause = cause
-        self.fileID = fileID
-        self.line = line
+        self.location = SourceLocation(fileID: fileID, line: line)
     }
 
     static func device(_ reply: ErrorReply, fileID: String = #fileID, line: Int = #line) -> CartridgeClientError {
@@ -50,11 +49,6 @@ public struct CartridgeClientError: Error, Sendable, CustomStringConvertible {
         return CartridgeClientError(code, error.message, cause: error, fileID: fileID, line: line)
     }
 
-    public var description: String {
-        var text = "CartridgeClientError.\(code)"
-        if let deviceCode { text += "(\(deviceCode))" }
-        text += ": \(message)"
-        if let cause { text += " (cause: \(cause))" }
-        return text
-    }
+    /// The device's ERROR code, for `.device`.
+    public var details: [String] { deviceCode.map { ["device \($0)"] } ?? [] }
 }

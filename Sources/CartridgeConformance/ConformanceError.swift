@@ -1,5 +1,7 @@
+public import CartridgeErrors
+
 /// A script that cannot be parsed, or a step that cannot be carried out.
-public struct ConformanceError: Error, Sendable, CustomStringConvertible {
+public struct ConformanceError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable { case syntax, unknownField, badValue, io }
         private var base: Base
@@ -15,18 +17,15 @@ public struct ConformanceError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// "file:line" of the script step, when known.
     public var scriptLocation: String?
-    public var fileID: String
-    public var line: Int
+    public var location: SourceLocation
 
     public init(_ code: Code, _ message: String, at scriptLocation: String? = nil, fileID: String = #fileID, line: Int = #line) {
         self.code = code
         self.message = message
         self.scriptLocation = scriptLocation
-        self.fileID = fileID
-        self.line = line
+        self.location = SourceLocation(fileID: fileID, line: line)
     }
 
-    public var description: String {
-        (scriptLocation.map { "\($0): " } ?? "") + "\(message) [ConformanceError.\(code) \(fileID):\(line)]"
-    }
+    /// The script step ("file:line"), when known.
+    public var details: [String] { scriptLocation.map { ["script \($0)"] } ?? [] }
 }

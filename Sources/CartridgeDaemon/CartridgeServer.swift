@@ -75,15 +75,17 @@ public final class CartridgeServer: Service {
         await withDiscardingTaskGroup { group in
             while true {
                 let transport: (any CartridgeTransport)?
-                do {
+                do throws(TransportError) {
                     transport = try await listener.accept()
                     consecutiveFailures = 0
                 } catch {
                     consecutiveFailures += 1
                     logger.info("accept failed", metadata: ["endpoint": "\(listener.endpointDescription)", "error": "\(error)"])
-                    if consecutiveFailures >= Self.maximumConsecutiveAcceptFailures {
-                        // A broken listener ends the service with an error instead of logging for ever.
-                        let broken = error as? TransportError ?? TransportError(.io, "\(error)")
+                    // A broken listener ends the service with an error instead of logging for ever:
+                    // at once when it says it failed for good (the USB gadget's ep0 thread stopped),
+                    // after `maximumConsecutiveAcceptFailures` otherwise.
+                    if error.code == .listenerFailed || consecutiveFailures >= Self.maximumConsecutiveAcceptFailures {
+                        let broken = error
                         failure.withLock { if $0 == nil { $0 = broken } }
                         fatal.continuation.yield()
                         break

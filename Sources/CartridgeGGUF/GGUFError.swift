@@ -1,7 +1,9 @@
+public import CartridgeErrors
+
 /// Everything that can go wrong reading or writing a GGUF file. Every reader error names the byte
 /// offset in the file where the offending field starts, so a hostile or damaged file can be
 /// diagnosed with a hex dump.
-public struct GGUFError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct GGUFError: ModuleError, Hashable {
     /// What kind of problem: an open set (a struct wrapping a private enum) so codes can be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
@@ -69,12 +71,15 @@ public struct GGUFError: Error, Sendable, Hashable, CustomStringConvertible {
     public var message: String
     /// Byte offset in the file where the offending field starts (0 for writer errors).
     public var offset: Int
+    public var location: SourceLocation
 
-    public init(_ code: Code, _ message: String, offset: Int) {
+    public init(_ code: Code, _ message: String, offset: Int, fileID: String = #fileID, line: Int = #line) {
         self.code = code
         self.message = message
         self.offset = offset
+        self.location = SourceLocation(fileID: fileID, line: line)
     }
 
-    public var description: String { "GGUFError.\(code) at byte \(offset): \(message)" }
+    /// The byte offset, for a hex dump.
+    public var details: [String] { ["at byte \(offset)"] }
 }

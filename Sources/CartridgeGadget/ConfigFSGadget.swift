@@ -143,35 +143,39 @@ final class ConfigFSGadget: @unchecked Sendable {
 
     private func writeAttribute(_ name: String, _ value: String, describing action: String) throws(GadgetError) {
         let path = "\(directory)/\(name)"
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw ConfigFSGadget.sorted(SystemCallError.current("open"), "cannot \(action): \(path)")
+        let descriptor: OwnedDescriptor
+        do throws(SystemCallError) {
+            descriptor = try OwnedDescriptor.open(path, O_WRONLY)
+        } catch {
+            throw ConfigFSGadget.sorted(error, "cannot \(action): \(path)")
         }
-        defer { close(descriptor) }
+        // A configfs attribute takes the value in one write(2) (a short write is refused whole).
         let bytes = Array(value.utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == bytes.count else {
-            throw ConfigFSGadget.sorted(SystemCallError.current("write"), "cannot \(action) (\(path))")
+        do throws(SystemCallError) {
+            let written = try SystemCall.retryingInterrupts("write") {
+                bytes.withUnsafeBytes { write(descriptor.rawValue, $0.baseAddress, $0.count) }
+            }
+            guard written == bytes.count else { throw SystemCallError(systemCall: "write (short)", errno: .ioError) }
+            try descriptor.close()  // configfs may report the attribute's error only here
+        } catch {
+            throw ConfigFSGadget.sorted(error, "cannot \(action) (\(path))")
         }
     }
 
     static func sorted(_ error: SystemCallError, _ message: String) -> GadgetError {
-        switch error.errno {
-        case EACCES, EPERM: GadgetError(.permissionDenied, "\(message): run as root or with CAP_SYS_ADMIN", cause: error)
-        case EBUSY: GadgetError(.busy, "\(message): the UDC is used by another gadget", cause: error)
-        case ENODEV, ENOENT: GadgetError(.noController, "\(message): no such UDC, or FunctionFS not ready", cause: error)
+        switch error.code {
+        case .permissionDenied, .notPermitted: GadgetError(.permissionDenied, "\(message): run as root or with CAP_SYS_ADMIN", cause: error)
+        case .busy: GadgetError(.busy, "\(message): the UDC is used by another gadget", cause: error)
+        case .noSuchDevice, .noSuchFileOrDirectory: GadgetError(.noController, "\(message): no such UDC, or FunctionFS not ready", cause: error)
         default: GadgetError(.gadgetSetup, message, cause: error)
         }
     }
 
     static func readFile(_ path: String) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 256)
-        let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-        guard count >= 0 else { return nil }
-        return String(decoding: buffer[..<count], as: UTF8.self)
+        guard let descriptor = try? OwnedDescriptor.open(path, O_RDONLY), let bytes = try? descriptor.readToEnd(limit: 256) else {
+            return nil
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func libraryError(_ function: String, _ status: Int32) -> USBGadgetLibraryError {

@@ -10,8 +10,10 @@ import Glibc
 /// The cartridge as a USB gadget: creates it in configfs (libusbgx), mounts FunctionFS, writes
 /// the descriptors and strings, opens the bulk endpoints, binds the UDC, and then yields one
 /// `FunctionFSTransport` per host session (each ENABLE), ending it on DISABLE, UNBIND or the next
-/// ENABLE. A dedicated thread serves ep0 events; SETUP requests are stalled (the function has no
-/// control requests), SUSPEND/RESUME are logged and serving continues.
+/// ENABLE. A dedicated thread serves ep0 events (`ControlEndpointReader`); SETUP requests are
+/// stalled (the function has no control requests), SUSPEND/RESUME are logged and serving continues.
+/// When ep0 can no longer be read, the listener fails for good: the session in progress ends and
+/// `accept` throws `TransportError.listenerFailed`, so the service ends with that error.
 ///
 /// Unplug and replug (the UDC unbound and bound again, by the host side or by `unplug()`/`replug()`)
 /// need no restart: the endpoint files stay valid and the next ENABLE starts a new session.
@@ -20,8 +22,10 @@ public final class FunctionFSListener: CartridgeListener {
     private struct Sessions {
         var current: FunctionFSTransport?
         var pending: [FunctionFSTransport] = []
-        var waiter: CheckedContinuation<FunctionFSTransport?, Never>?
+        var waiter: CheckedContinuation<Result<FunctionFSTransport?, TransportError>, Never>?
         var closed = false
+        /// Set when the ep0 reader failed; every `accept` throws it from then on.
+        var failure: TransportError?
         var sessionCount = 0
         var bound = false
     }
@@ -31,11 +35,10 @@ public final class FunctionFSListener: CartridgeListener {
     public let controller: String
     private let gadget: ConfigFSGadget
     private let controllers: USBDeviceControllers
-    private let ep0: Int32
-    private let outEndpoint: Int32
-    private let inEndpoint: Int32
-    private let wakeup: Int32
-    private let eventThread: DedicatedThread
+    private let ep0: OwnedDescriptor
+    private let outEndpoint: OwnedDescriptor
+    private let inEndpoint: OwnedDescriptor
+    private let controlReader: ControlEndpointReader
     private let sessions = Mutex(Sessions())
     private let closeStarted = Atomic<Bool>(false)
     private let logger: Logger
@@ -58,33 +61,32 @@ public final class FunctionFSListener: CartridgeListener {
         gadget = try ConfigFSGadget(configuration: configuration) { path in
             logger.notice("removing a stale gadget left by a previous run", metadata: ["configfs.path": "\(path)"])
         }
-        var opened: [Int32] = []
         var mounted = false
         do throws(GadgetError) {
+            // On an error below, the endpoints opened so far close themselves (OwnedDescriptor)
+            // when this block is left, before the unmount in `catch`.
             try FunctionFSListener.mount(instance: configuration.functionInstance, at: configuration.mountPoint)
             mounted = true
             let ep0 = try FunctionFSListener.open("\(configuration.mountPoint)/ep0")
-            opened.append(ep0)
-            try FunctionFSListener.writeDescriptors(to: ep0, configuration: configuration, logger: logger)
+            try FunctionFSListener.writeDescriptors(to: ep0.rawValue, configuration: configuration, logger: logger)
             let outEndpoint = try FunctionFSListener.open("\(configuration.mountPoint)/ep1")
-            opened.append(outEndpoint)
             let inEndpoint = try FunctionFSListener.open("\(configuration.mountPoint)/ep2")
-            opened.append(inEndpoint)
-            let wakeup = CFunctionFS_eventfd(0, CFunctionFS_EFD_CLOEXEC)
-            guard wakeup >= 0 else { throw GadgetError(.functionFS, "eventfd failed", cause: SystemCallError.current("eventfd")) }
-            opened.append(wakeup)
+            let controlReader: ControlEndpointReader
+            do throws(SystemCallError) {
+                controlReader = try ControlEndpointReader(endpoint: ep0.rawValue, logger: logger)
+            } catch {
+                throw GadgetError(.functionFS, "cannot create the ep0 wake-up eventfd", cause: error)
+            }
             try gadget.bind(controller: chosen)
             self.ep0 = ep0
             self.outEndpoint = outEndpoint
             self.inEndpoint = inEndpoint
-            self.wakeup = wakeup
+            self.controlReader = controlReader
         } catch {
-            for descriptor in opened.reversed() { Glibc.close(descriptor) }
             if mounted { umount2(configuration.mountPoint, Int32(MNT_DETACH)) }
             gadget.remove()
             throw error
         }
-        eventThread = DedicatedThread(name: "ffs-ep0", interruptible: true)
         sessions.withLock { $0.bound = true }
         logger.info(
             "gadget bound",
@@ -92,7 +94,11 @@ public final class FunctionFSListener: CartridgeListener {
                 "usb.udc": "\(chosen)", "usb.vid": "0x1209", "usb.pid": "0x\(String(configuration.productID, radix: 16))",
                 "usb.serial": "\(configuration.serialNumber)", "usb.max_power_ma": "\(configuration.maxPowerMilliamps)",
             ])
-        eventThread.submit { [self] in serveControlEndpoint() }
+        // Strong captures, as before: the reader's job keeps the listener alive until `close()`
+        // stops it (a last release on the reader's own thread would join that thread from itself).
+        controlReader.start(
+            events: { [self] events in for event in events { handle(event) } },
+            failed: { [self] error in controlEndpointFailed(error) })
     }
 
     deinit { close() }
@@ -132,36 +138,51 @@ public final class FunctionFSListener: CartridgeListener {
     }
 
     public func accept() async throws(TransportError) -> (any CartridgeTransport)? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<FunctionFSTransport?, Never>) in
-            let ready: FunctionFSTransport?? = sessions.withLock { sessions in
-                if sessions.closed { return .some(nil) }
-                if !sessions.pending.isEmpty { return .some(sessions.pending.removeFirst()) }
+        let outcome = await withCheckedContinuation {
+            (continuation: CheckedContinuation<Result<FunctionFSTransport?, TransportError>, Never>) in
+            let ready: Result<FunctionFSTransport?, TransportError>? = sessions.withLock { sessions in
+                if sessions.closed { return .success(nil) }
+                if !sessions.pending.isEmpty { return .success(sessions.pending.removeFirst()) }
+                if let failure = sessions.failure { return .failure(failure) }
                 precondition(sessions.waiter == nil, "FunctionFSListener.accept called concurrently")
                 sessions.waiter = continuation
-                return .none
+                return nil
             }
             if let ready { continuation.resume(returning: ready) }
         }
+        return try outcome.get()
+    }
+
+    /// The ep0 reader gave up: end the session in progress and fail every `accept` from now on.
+    private func controlEndpointFailed(_ error: GadgetError) {
+        let failure = TransportError(.listenerFailed, "the ep0 thread of usb:\(controller) stopped: \(error.message)", cause: error)
+        logger.error("ep0 failed: the gadget can serve no more sessions", metadata: ["error": "\(error)"])
+        let waiter = sessions.withLock { sessions -> CheckedContinuation<Result<FunctionFSTransport?, TransportError>, Never>? in
+            sessions.failure = failure
+            defer { sessions.waiter = nil }
+            return sessions.waiter
+        }
+        _ = endSession()
+        waiter?.resume(returning: .failure(failure))
     }
 
     public func close() {
         guard !closeStarted.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        var one: UInt64 = 1
-        _ = write(wakeup, &one, 8)
-        eventThread.shutdown()
+        controlReader.stop()
         let (current, pending, waiter) = sessions.withLock { sessions in
             sessions.closed = true
             defer { sessions.current = nil; sessions.pending = []; sessions.waiter = nil }
             return (sessions.current, sessions.pending, sessions.waiter)
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume(returning: .success(nil))
         current?.end()
         for session in pending { session.end() }
         do { try gadget.unbind() } catch { logger.warning("unbinding the UDC failed", metadata: ["error": "\(error)"]) }
-        Glibc.close(inEndpoint)
-        Glibc.close(outEndpoint)
-        Glibc.close(ep0)
-        Glibc.close(wakeup)
+        for (name, endpoint) in [("ep2", inEndpoint), ("ep1", outEndpoint), ("ep0", ep0)] {
+            do throws(SystemCallError) { try endpoint.close() } catch {
+                logger.notice("closing a FunctionFS endpoint failed", metadata: ["usb.endpoint": "\(name)", "error": "\(error)"])
+            }
+        }
         if umount2(configuration.mountPoint, Int32(MNT_DETACH)) != 0 {
             logger.warning("unmounting FunctionFS failed", metadata: ["error": "\(SystemCallError.current("umount2"))"])
         }
@@ -170,29 +191,6 @@ public final class FunctionFSListener: CartridgeListener {
     }
 
     // MARK: ep0
-
-    private func serveControlEndpoint() {
-        var buffer = [UInt8](repeating: 0, count: FunctionFSEvent.size * 4)
-        while !eventThread.isCancelled {
-            var descriptors = [pollfd(fd: ep0, events: Int16(POLLIN), revents: 0), pollfd(fd: wakeup, events: Int16(POLLIN), revents: 0)]
-            let ready = poll(&descriptors, 2, -1)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                logger.error("poll on ep0 failed", metadata: ["error": "\(SystemCallError.current("poll"))"])
-                return
-            }
-            if descriptors[1].revents != 0 { return }
-            let count = buffer.withUnsafeMutableBytes { read(ep0, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                let error = SystemCallError.current("read")
-                logger.error("reading ep0 events failed", metadata: ["error": "\(error)"])
-                usleep(100_000)
-                continue
-            }
-            for event in FunctionFSEvent.parse(buffer[..<count]) { handle(event) }
-        }
-    }
 
     private func handle(_ event: FunctionFSEvent) {
         switch event.kind {
@@ -219,20 +217,21 @@ public final class FunctionFSListener: CartridgeListener {
     private func stall(_ setup: FunctionFSEvent.SetupPacket) {
         var byte: UInt8 = 0
         if setup.isDeviceToHost {
-            _ = read(ep0, &byte, 0)
+            _ = read(ep0.rawValue, &byte, 0)
         } else {
-            _ = write(ep0, &byte, 0)
+            _ = write(ep0.rawValue, &byte, 0)
         }
     }
 
     private func startSession() {
         _ = endSession()
-        let packetSize = FunctionFSListener.packetSize(of: inEndpoint)
+        let packetSize = FunctionFSListener.packetSize(of: inEndpoint.rawValue)
         let speed = currentSpeed ?? "unknown"
-        let (session, waiter, number) = sessions.withLock { sessions -> (FunctionFSTransport, CheckedContinuation<FunctionFSTransport?, Never>?, Int) in
+        let (session, waiter, number) = sessions.withLock {
+            sessions -> (FunctionFSTransport, CheckedContinuation<Result<FunctionFSTransport?, TransportError>, Never>?, Int) in
             sessions.sessionCount += 1
             let session = FunctionFSTransport(
-                outDescriptor: outEndpoint, inDescriptor: inEndpoint, packetSize: packetSize,
+                outDescriptor: outEndpoint.rawValue, inDescriptor: inEndpoint.rawValue, packetSize: packetSize,
                 peerDescription: "usb:\(controller)#\(sessions.sessionCount)")
             sessions.current = session
             let waiter = sessions.waiter
@@ -243,7 +242,7 @@ public final class FunctionFSListener: CartridgeListener {
         logger.info(
             "ep0 ENABLE: host session started",
             metadata: ["usb.session": "\(number)", "usb.speed": "\(speed)", "usb.max_packet": "\(packetSize)"])
-        waiter?.resume(returning: session)
+        waiter?.resume(returning: .success(session))
     }
 
     private func endSession() -> Bool {
@@ -277,12 +276,12 @@ public final class FunctionFSListener: CartridgeListener {
         }
     }
 
-    private static func open(_ path: String) throws(GadgetError) -> Int32 {
-        let descriptor = Glibc.open(path, O_RDWR | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            throw GadgetError(.functionFS, "cannot open \(path)", cause: SystemCallError.current("open"))
+    private static func open(_ path: String) throws(GadgetError) -> OwnedDescriptor {
+        do throws(SystemCallError) {
+            return try OwnedDescriptor.open(path, O_RDWR)
+        } catch {
+            throw GadgetError(.functionFS, "cannot open \(path)", cause: error)
         }
-        return descriptor
     }
 
     private static func writeDescriptors(to ep0: Int32, configuration: GadgetConfiguration, logger: Logger) throws(GadgetError) {

@@ -1,7 +1,7 @@
-public import CartridgeSystem
+public import CartridgeErrors
 
 /// Errors of the USB gadget side: configfs (libusbgx), the FunctionFS mount, ep0 and the UDC.
-public struct GadgetError: Error, Sendable, CustomStringConvertible {
+public struct GadgetError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case configfsUnavailable, gadgetSetup, functionFS, noController, permissionDenied, busy, invalidConfiguration, closed
@@ -40,13 +40,6 @@ public struct GadgetError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.cause = cause
         self.location = SourceLocation(fileID: fileID, line: line)
-    }
-
-    public var description: String {
-        var text = "GadgetError.\(code): \(message)"
-        if let cause { text += " (cause: \(cause))" }
-        text += " [\(location)]"
-        return text
     }
 }
 

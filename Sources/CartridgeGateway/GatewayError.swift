@@ -1,6 +1,8 @@
+public import CartridgeErrors
+
 /// Errors of the gateway, each answered to the HTTP client as OpenAI's error JSON
 /// (`{"error": {"message", "type", "param", "code"}}`) with the status its code implies.
-public struct GatewayError: Error, Sendable, CustomStringConvertible {
+public struct GatewayError: ModuleError {
     /// What went wrong, and so the HTTP status and OpenAI error type of the answer.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// HTTP status of the answer.
@@ -48,13 +50,21 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public var param: String?
     /// For `.rateLimited` and `.unavailable`: seconds the client should wait (Retry-After).
     public var retryAfterSeconds: Int?
+    public var location: SourceLocation
 
-    public init(_ code: Code, _ message: String, param: String? = nil, retryAfterSeconds: Int? = nil) {
+    public init(
+        _ code: Code, _ message: String, param: String? = nil, retryAfterSeconds: Int? = nil,
+        fileID: String = #fileID, line: Int = #line
+    ) {
         self.code = code
         self.message = message
         self.param = param
         self.retryAfterSeconds = retryAfterSeconds
+        self.location = SourceLocation(fileID: fileID, line: line)
     }
+
+    /// The HTTP status, and the request field at fault when there is one.
+    public var details: [String] { ["HTTP \(code.status)"] + (param.map { ["param: \($0)"] } ?? []) }
 
     /// The OpenAI error object, `{"error": {...}}`.
     var json: JSONValue {
@@ -66,9 +76,5 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
                 ("code", .string(code.name)),
             ]))
         ])
-    }
-
-    public var description: String {
-        "GatewayError.\(code.name)(\(code.status)): \(message)" + (param.map { " [param: \($0)]" } ?? "")
     }
 }

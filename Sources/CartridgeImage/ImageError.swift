@@ -1,7 +1,8 @@
+public import CartridgeErrors
 import CartridgeSystem
 
 /// Why an image was refused, could not be read, or could not be burned.
-public struct ImageError: Error, Sendable, CustomStringConvertible {
+public struct ImageError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Hashable, Sendable {
             case fileUnreadable, truncated, badMagic, unsupportedVersion, malformedHeader, malformedManifest
@@ -64,11 +65,5 @@ public struct ImageError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.cause = cause
         self.location = SourceLocation(fileID: fileID, line: line)
-    }
-
-    public var description: String {
-        var text = "ImageError.\(code): \(message) [\(location)]"
-        if let cause { text += "\n└─ Cause: \(cause)" }
-        return text
     }
 }

@@ -16,14 +16,17 @@ struct MemoryImageSink: ImageSink {
 /// Writes through a 1 MiB buffer to a file descriptor it owns.
 final class FileImageSink: ImageSink {
     let path: String
-    private var fd: Int32
+    private let descriptor: OwnedDescriptor
     private var buffer: [UInt8] = []
 
     /// Creates `path` (which must not exist) read-only for everyone: an image is never rewritten.
     init(creating path: String) throws(ImageError) {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-        guard fd >= 0 else { throw ImageError(.writeFailed, "cannot create '\(path)'", cause: SystemCallError.current("open")) }
+        do throws(SystemCallError) {
+            descriptor = try OwnedDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o444)
+        } catch {
+            throw ImageError(.writeFailed, "cannot create '\(path)'", cause: error)
+        }
         buffer.reserveCapacity(1 << 20)
     }
 
@@ -43,24 +46,21 @@ final class FileImageSink: ImageSink {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(ImageError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ImageError(.writeFailed, "cannot write '\(path)'", cause: SystemCallError.current("write"))
-            }
-            offset += written
+        do throws(SystemCallError) {
+            try descriptor.writeAll(bytes)
+        } catch {
+            throw ImageError(.writeFailed, "cannot write '\(path)'", cause: error)
         }
     }
 
     /// Flushes, syncs and closes.
     func finish() throws(ImageError) {
         try flush()
-        guard fsync(fd) == 0 else { throw ImageError(.writeFailed, "cannot sync '\(path)'", cause: SystemCallError.current("fsync")) }
-        close(fd)
-        fd = -1
+        do throws(SystemCallError) {
+            _ = try SystemCall.retryingInterrupts("fsync") { [descriptor] in fsync(descriptor.rawValue) }
+            try descriptor.close()
+        } catch {
+            throw ImageError(.writeFailed, "cannot sync and close '\(path)'", cause: error)
+        }
     }
-
-    deinit { if fd >= 0 { close(fd) } }
 }

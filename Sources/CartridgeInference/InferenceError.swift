@@ -1,6 +1,8 @@
+public import CartridgeErrors
+
 /// Everything that can go wrong in CartridgeInference: unreadable or malformed model files,
 /// tensors that do not fit a configuration, bad requests (token ids out of range, a full context).
-public struct InferenceError: Error, Sendable, CustomStringConvertible {
+public struct InferenceError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case fileUnreadable, malformedCheckpoint, malformedTokenizer, invalidConfiguration
@@ -46,8 +48,7 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     public var message: String
     public var cause: (any Error & Sendable)?
-    public var fileID: String
-    public var line: Int
+    public var location: SourceLocation
 
     public init(
         _ code: Code, _ message: String, cause: (any Error & Sendable)? = nil,
@@ -56,13 +57,6 @@ public struct InferenceError: Error, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.cause = cause
-        self.fileID = fileID
-        self.line = line
-    }
-
-    public var description: String {
-        var text = "InferenceError.\(code): \(message) [\(fileID):\(line)]"
-        if let cause { text += "\n└─ Cause: \(cause)" }
-        return text
+        self.location = SourceLocation(fileID: fileID, line: line)
     }
 }

@@ -1,3 +1,5 @@
+import CartridgeErrors
+
 /// A llama2.c checkpoint mapped read-only: the v0 fp32 format of `run.c` (a negative vocab size
 /// means the classifier is not shared) or the v2 "ak42" Q8_0 format of `runq.c`. Tensors point into
 /// the mapping (zero copy).
@@ -28,7 +30,7 @@ public struct LlamaCheckpoint: Sendable {
         do {
             try self.init(bytes: file.bytes, owner: file)
         } catch {
-            throw InferenceError(error.code, "\(path): \(error.message)", fileID: error.fileID, line: error.line)
+            throw InferenceError(error.code, "\(path): \(error.message)", fileID: error.location.fileID, line: error.location.line)
         }
     }
 

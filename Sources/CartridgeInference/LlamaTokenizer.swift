@@ -1,3 +1,5 @@
+import CartridgeErrors
+
 /// The llama2.c BPE tokenizer (`tokenizer.bin`): encode and decode exactly as llama2.c `run.c`
 /// does, including the dummy-prefix space, byte fallback to `<0xXX>` tokens (id = byte + 3), and
 /// the space stripped after BOS when decoding.
@@ -26,7 +28,7 @@ public struct LlamaTokenizer: Sendable {
         do {
             try self.init(bytes: file.bytes, vocabSize: vocabSize)
         } catch {
-            throw InferenceError(error.code, "\(path): \(error.message)", fileID: error.fileID, line: error.line)
+            throw InferenceError(error.code, "\(path): \(error.message)", fileID: error.location.fileID, line: error.location.line)
         }
     }
 

@@ -1,6 +1,8 @@
+public import CartridgeErrors
+
 /// The one error type of CartridgePower: a value that cannot be encoded into a power data object,
 /// a request for an object the policy cannot satisfy, or a malformed message word.
-public struct PowerError: Error, Sendable, CustomStringConvertible {
+public struct PowerError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case valueOutOfRange, invalidObjectPosition, unsupportedObject, malformedMessage
@@ -30,8 +32,7 @@ public struct PowerError: Error, Sendable, CustomStringConvertible {
     public var code: Code
     public var message: String
     public var cause: (any Error & Sendable)?
-    public var fileID: String
-    public var line: Int
+    public var location: SourceLocation
 
     public init(
         _ code: Code, _ message: String, cause: (any Error & Sendable)? = nil,
@@ -40,14 +41,7 @@ public struct PowerError: Error, Sendable, CustomStringConvertible {
         self.code = code
         self.message = message
         self.cause = cause
-        self.fileID = fileID
-        self.line = line
-    }
-
-    public var description: String {
-        var text = "PowerError(\(code)): \(message) [\(fileID):\(line)]"
-        if let cause { text += "\n└─ Cause: \(cause)" }
-        return text
+        self.location = SourceLocation(fileID: fileID, line: line)
     }
 }
 

@@ -1,8 +1,8 @@
-public import CartridgeSystem
+public import CartridgeErrors
 
 /// The one error type of CartridgePowerSources: a sysfs file that is missing or holds something
 /// unexpected, a failed system call, or a scripted-source file that does not parse.
-public struct PowerSourceError: Error, Sendable, CustomStringConvertible {
+public struct PowerSourceError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable { case missingFile, malformedValue, ioFailure, scriptSyntax }
         private let value: Value
@@ -39,11 +39,5 @@ public struct PowerSourceError: Error, Sendable, CustomStringConvertible {
         self.message = message
         self.cause = cause
         self.location = SourceLocation(fileID: fileID, line: line)
-    }
-
-    public var description: String {
-        var text = "PowerSourceError(\(code)): \(message) [\(location)]"
-        if let cause { text += "\n└─ Cause: \(cause)" }
-        return text
     }
 }

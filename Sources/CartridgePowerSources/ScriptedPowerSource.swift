@@ -51,26 +51,17 @@ public struct ScriptedPowerSource: PowerSnapshotSource {
     static let maximumFileBytes = 1 << 20
 
     static func readFile(_ path: String) throws(PowerSourceError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            let cause = SystemCallError.current("open")
-            let code: PowerSourceError.Code = cause.errno == ENOENT ? .missingFile : .ioFailure
-            throw PowerSourceError(code, "cannot open power script \(path)", cause: cause)
+        let descriptor: OwnedDescriptor
+        do throws(SystemCallError) { descriptor = try OwnedDescriptor.open(path, O_RDONLY) } catch {
+            let code: PowerSourceError.Code = error.code == .noSuchFileOrDirectory ? .missingFile : .ioFailure
+            throw PowerSourceError(code, "cannot open power script \(path)", cause: error)
         }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw PowerSourceError(.ioFailure, "cannot read power script \(path)", cause: SystemCallError.current("read"))
-            }
-            if count == 0 { break }
-            bytes += buffer[0..<count]
-            if bytes.count > maximumFileBytes {
-                throw PowerSourceError(.malformedValue, "power script \(path) is larger than \(maximumFileBytes) bytes")
-            }
+        let bytes: [UInt8]
+        do throws(SystemCallError) { bytes = try descriptor.readToEnd(limit: maximumFileBytes + 1) } catch {
+            throw PowerSourceError(.ioFailure, "cannot read power script \(path)", cause: error)
+        }
+        if bytes.count > maximumFileBytes {
+            throw PowerSourceError(.malformedValue, "power script \(path) is larger than \(maximumFileBytes) bytes")
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw PowerSourceError(.malformedValue, "power script \(path) is not UTF-8 text")

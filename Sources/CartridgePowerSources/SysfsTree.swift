@@ -19,19 +19,11 @@ public struct SysfsTree: Sendable {
     /// The file's content without the trailing newline. Files are capped at 4 KiB (attributes are one line).
     public func text(_ relative: String) throws(PowerSourceError) -> String {
         let full = path(relative)
-        let fd = open(full, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw Self.openError(full) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 512)
-        while bytes.count < 4096 {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw PowerSourceError(.ioFailure, "cannot read \(full)", cause: SystemCallError.current("read"))
-            }
-            if count == 0 { break }
-            bytes += buffer[0..<count]
+        let descriptor: OwnedDescriptor
+        do throws(SystemCallError) { descriptor = try OwnedDescriptor.open(full, O_RDONLY) } catch { throw Self.openError(full, error) }
+        let bytes: [UInt8]
+        do throws(SystemCallError) { bytes = try descriptor.readToEnd(limit: 4096) } catch {
+            throw PowerSourceError(.ioFailure, "cannot read \(full)", cause: error)
         }
         var text = String(decoding: bytes, as: UTF8.self)
         while let last = text.last, last == "\n" || last == " " || last == "\t" || last == "\0" { text.removeLast() }
@@ -41,7 +33,7 @@ public struct SysfsTree: Sendable {
     /// Entry names in a directory (without "." and ".."), sorted.
     public func entries(_ relative: String) throws(PowerSourceError) -> [String] {
         let full = path(relative)
-        guard let directory = opendir(full) else { throw Self.openError(full) }
+        guard let directory = opendir(full) else { throw Self.openError(full, .current("opendir")) }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
@@ -53,9 +45,8 @@ public struct SysfsTree: Sendable {
         return names.sorted()
     }
 
-    private static func openError(_ path: String) -> PowerSourceError {
-        let cause = SystemCallError.current("open")
-        if cause.errno == ENOENT || cause.errno == ENOTDIR {
+    private static func openError(_ path: String, _ cause: SystemCallError) -> PowerSourceError {
+        if cause.code == .noSuchFileOrDirectory || cause.code == .notADirectory {
             return PowerSourceError(.missingFile, "\(path) does not exist", cause: cause)
         }
         return PowerSourceError(.ioFailure, "cannot open \(path)", cause: cause)

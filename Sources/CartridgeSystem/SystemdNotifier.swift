@@ -60,15 +60,19 @@ public struct SystemdNotifier: Sendable {
         // Abstract names are not NUL-terminated: the address length says where they end.
         let pathOffset = MemoryLayout<sockaddr_un>.offset(of: \.sun_path)!
         let length = socklen_t(pathOffset + pathBytes.count + (abstract ? 0 : 1))
-        let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw .current("socket") }
-        defer { close(descriptor) }
+        let socket = OwnedDescriptor(
+            adopting: try SystemCall.retryingInterrupts("socket") {
+                Glibc.socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            })
         let message = Array(assignments.joined(separator: "\n").utf8)
-        let sent = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                message.withUnsafeBytes { sendto(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), socketAddress, length) }
+        let sent = try SystemCall.retryingInterrupts("sendto") {
+            withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    message.withUnsafeBytes { sendto(socket.rawValue, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), socketAddress, length) }
+                }
             }
         }
-        guard sent == message.count else { throw .current("sendto") }
+        // A datagram goes whole or not at all; a short count would be a kernel bug.
+        guard sent == message.count else { throw SystemCallError(systemCall: "sendto", errno: .ioError) }
     }
 }

@@ -1,9 +1,11 @@
+public import CartridgeErrors
+
 /// An error from parsing or rendering a chat template.
 ///
 /// Parse errors (unknown tag, filter, test or function; bad syntax; unclosed blocks) are thrown by
 /// `ChatTemplate.init(source:)`, so a template can be vetted once, ahead of any chat. Render errors
 /// (the template's own `raise_exception`, type errors, undefined values, limits) are thrown by `render`.
-public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct TemplateError: ModuleError, Hashable {
     /// The kind of failure. An open set: new codes may be added.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Kind: Hashable, Sendable {
@@ -64,34 +66,38 @@ public struct TemplateError: Error, Sendable, Hashable, CustomStringConvertible 
     public var line: Int?
     /// 1-based column (in Unicode scalars), when known.
     public var column: Int?
+    /// Where in this module's sources the error was made.
+    public var location: SourceLocation
 
-    public init(code: Code, message: String, line: Int? = nil, column: Int? = nil) {
+    public init(code: Code, message: String, line: Int? = nil, column: Int? = nil, fileID: String = #fileID, sourceLine: Int = #line) {
         self.code = code
         self.message = message
         self.line = line
         self.column = column
+        self.location = SourceLocation(fileID: fileID, line: sourceLine)
     }
 
-    public var description: String {
-        if let line, let column { return "\(line):\(column): \(code): \(message)" }
-        return "\(code): \(message)"
+    /// The position in the template, `line:column`, when known.
+    public var details: [String] {
+        guard let line, let column else { return [] }
+        return ["template \(line):\(column)"]
     }
 }
 
 /// A position in the template source, 1-based.
-struct SourceLocation: Sendable, Hashable {
+struct TemplatePosition: Sendable, Hashable {
     var line: Int
     var column: Int
 
-    static let unknown = SourceLocation(line: 0, column: 0)
+    static let unknown = TemplatePosition(line: 0, column: 0)
 }
 
 extension TemplateError {
-    init(_ code: Code, _ message: String, at location: SourceLocation) {
-        if location.line > 0 {
-            self.init(code: code, message: message, line: location.line, column: location.column)
+    init(_ code: Code, _ message: String, at position: TemplatePosition, fileID: String = #fileID, sourceLine: Int = #line) {
+        if position.line > 0 {
+            self.init(code: code, message: message, line: position.line, column: position.column, fileID: fileID, sourceLine: sourceLine)
         } else {
-            self.init(code: code, message: message)
+            self.init(code: code, message: message, fileID: fileID, sourceLine: sourceLine)
         }
     }
 }

@@ -9,7 +9,7 @@ enum TemplateFilters {
 }
 
 extension TemplateInterpreter {
-    func applyFilter(_ name: String, to value: RuntimeValue, _ arguments: Arguments, in scope: Scope, at location: SourceLocation)
+    func applyFilter(_ name: String, to value: RuntimeValue, _ arguments: Arguments, in scope: Scope, at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         let (positional, keyword) = try evaluateArguments(arguments, in: scope)
@@ -18,7 +18,7 @@ extension TemplateInterpreter {
 
     private func flag(_ value: RuntimeValue?) -> Bool { value?.isTruthy ?? false }
 
-    func length(_ value: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> Int {
+    func length(_ value: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> Int {
         switch value {
         case .string(let text): return text.unicodeScalars.count
         case .array(let items), .tuple(let items): return items.count
@@ -29,7 +29,7 @@ extension TemplateInterpreter {
     }
 
     /// jinja2's attribute getter for `map`/`selectattr`/`join`/`sort`: dotted path, item lookup first.
-    private func lookupPath(_ path: RuntimeValue, in value: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> RuntimeValue {
+    private func lookupPath(_ path: RuntimeValue, in value: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> RuntimeValue {
         if let index = integerValue(path) { return try item(.integer(index), of: value, at: location) }
         let text = try requireString(path, "attribute", at: location)
         var current = value
@@ -45,7 +45,7 @@ extension TemplateInterpreter {
         return value
     }
 
-    func applyFilter(_ name: String, to value: RuntimeValue, _ arguments: CallArguments, at location: SourceLocation)
+    func applyFilter(_ name: String, to value: RuntimeValue, _ arguments: CallArguments, at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         switch name {
@@ -163,7 +163,7 @@ extension TemplateInterpreter {
         }
     }
 
-    private func select(_ name: String, _ value: RuntimeValue, _ arguments: CallArguments, at location: SourceLocation)
+    private func select(_ name: String, _ value: RuntimeValue, _ arguments: CallArguments, at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         let byAttribute = name.hasSuffix("attr")
@@ -188,7 +188,7 @@ extension TemplateInterpreter {
         return .array(kept)
     }
 
-    private func map(_ value: RuntimeValue, _ arguments: CallArguments, at location: SourceLocation) throws(TemplateError) -> RuntimeValue {
+    private func map(_ value: RuntimeValue, _ arguments: CallArguments, at location: TemplatePosition) throws(TemplateError) -> RuntimeValue {
         let items = try iterate(value, at: location)
         if let attribute = arguments.keyword.first(where: { $0.0 == "attribute" })?.1 {
             let fallback = arguments.keyword.first { $0.0 == "default" }?.1
@@ -210,7 +210,7 @@ extension TemplateInterpreter {
         return .array(mapped)
     }
 
-    private func ordered(_ name: String, _ value: RuntimeValue, _ arguments: CallArguments, at location: SourceLocation)
+    private func ordered(_ name: String, _ value: RuntimeValue, _ arguments: CallArguments, at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         let items = try iterate(value, at: location)
@@ -284,7 +284,7 @@ extension TemplateInterpreter {
         }
     }
 
-    private func toInteger(_ value: RuntimeValue, fallback: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> RuntimeValue {
+    private func toInteger(_ value: RuntimeValue, fallback: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> RuntimeValue {
         switch value {
         case .integer: return value
         case .bool(let flag): return .integer(flag ? 1 : 0)
@@ -305,7 +305,7 @@ extension TemplateInterpreter {
         }
     }
 
-    private func toFloat(_ value: RuntimeValue, fallback: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> RuntimeValue {
+    private func toFloat(_ value: RuntimeValue, fallback: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> RuntimeValue {
         switch value {
         case .integer(let number): return .double(Double(number))
         case .bool(let flag): return .double(flag ? 1 : 0)
@@ -319,7 +319,7 @@ extension TemplateInterpreter {
         }
     }
 
-    private func round(_ value: RuntimeValue, _ arguments: CallArguments, at location: SourceLocation) throws(TemplateError) -> RuntimeValue {
+    private func round(_ value: RuntimeValue, _ arguments: CallArguments, at location: TemplatePosition) throws(TemplateError) -> RuntimeValue {
         let precision = arguments.value(0, "precision").flatMap { integerValue($0) } ?? 0
         let method = try arguments.value(1, "method").map { v throws(TemplateError) in try requireString(v, "method", at: location) } ?? "common"
         guard case .double(let number)? = try Optional(toFloat(value, fallback: .none, at: location)) else {
@@ -333,7 +333,7 @@ extension TemplateInterpreter {
         return .double(precision >= 0 ? rounded / scale : rounded * scale)
     }
 
-    private func indent(_ text: String, _ arguments: CallArguments, at location: SourceLocation) throws(TemplateError) -> String {
+    private func indent(_ text: String, _ arguments: CallArguments, at location: TemplatePosition) throws(TemplateError) -> String {
         let indentation: String
         switch arguments.value(0, "width") {
         case .string(let given)?: indentation = given
@@ -361,7 +361,7 @@ extension TemplateInterpreter {
     }
 
     /// Hugging Face's `tojson`: `json.dumps(x, ensure_ascii=False, indent=indent, separators=separators, sort_keys=sort_keys)`.
-    private func json(_ value: RuntimeValue, _ arguments: CallArguments, at location: SourceLocation) throws(TemplateError) -> String {
+    private func json(_ value: RuntimeValue, _ arguments: CallArguments, at location: TemplatePosition) throws(TemplateError) -> String {
         var indentation: String?
         switch arguments.value(1, "indent") {
         case nil, .none?: indentation = nil
@@ -387,7 +387,7 @@ extension TemplateInterpreter {
     }
 
     private func writeJSON(_ value: RuntimeValue, into output: inout String, indentation: String?, level: Int, itemSeparator: String,
-                           keySeparator: String, sortKeys: Bool, at location: SourceLocation) throws(TemplateError)
+                           keySeparator: String, sortKeys: Bool, at location: TemplatePosition) throws(TemplateError)
     {
         guard level < TemplateLimits.maximumDataDepth else {
             throw TemplateError(.nestingTooDeep, "value nests too deeply for tojson", at: location)

@@ -10,7 +10,7 @@ extension TemplateInterpreter {
         }
     }
 
-    func requireString(_ value: RuntimeValue?, _ what: String, at location: SourceLocation) throws(TemplateError) -> String {
+    func requireString(_ value: RuntimeValue?, _ what: String, at location: TemplatePosition) throws(TemplateError) -> String {
         switch value {
         case .string(let text)?: return text
         case .undefined(let hint)?: throw TemplateError(.undefined, hint, at: location)
@@ -18,14 +18,14 @@ extension TemplateInterpreter {
         }
     }
 
-    private func optionalString(_ value: RuntimeValue?, at location: SourceLocation) throws(TemplateError) -> String? {
+    private func optionalString(_ value: RuntimeValue?, at location: TemplatePosition) throws(TemplateError) -> String? {
         switch value {
         case nil, .none?: return nil
         default: return try requireString(value, "argument", at: location)
         }
     }
 
-    private func optionalInteger(_ value: RuntimeValue?, _ fallback: Int, at location: SourceLocation) throws(TemplateError) -> Int {
+    private func optionalInteger(_ value: RuntimeValue?, _ fallback: Int, at location: TemplatePosition) throws(TemplateError) -> Int {
         guard let value else { return fallback }
         if case .none = value { return fallback }
         guard let number = integerValue(value) else {
@@ -35,14 +35,14 @@ extension TemplateInterpreter {
     }
 
     /// Bounds `replace` output before building it: every match may grow by `new`.
-    func checkReplacement(_ text: String, _ old: String, _ new: String, at location: SourceLocation) throws(TemplateError) {
+    func checkReplacement(_ text: String, _ old: String, _ new: String, at location: TemplatePosition) throws(TemplateError) {
         let grows = new.utf8.count > old.utf8.count
         guard grows else { return }
         let matches = old.isEmpty ? text.unicodeScalars.count + 1 : PythonText.split(text, separator: old, maxSplit: -1).count - 1
         try checkSize(text.utf8.count + matches * (new.utf8.count - old.utf8.count), at: location)
     }
 
-    func callMethod(_ name: String, on receiver: RuntimeValue, _ positional: [RuntimeValue], _ keyword: [(String, RuntimeValue)], at location: SourceLocation)
+    func callMethod(_ name: String, on receiver: RuntimeValue, _ positional: [RuntimeValue], _ keyword: [(String, RuntimeValue)], at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         let arguments = CallArguments(positional: positional, keyword: keyword)

@@ -28,7 +28,7 @@ extension TemplateInterpreter {
         }
     }
 
-    private func unsupported(_ op: String, _ left: RuntimeValue, _ right: RuntimeValue, at location: SourceLocation) -> TemplateError {
+    private func unsupported(_ op: String, _ left: RuntimeValue, _ right: RuntimeValue, at location: TemplatePosition) -> TemplateError {
         if case .undefined(let hint) = left { return TemplateError(.undefined, hint, at: location) }
         if case .undefined(let hint) = right { return TemplateError(.undefined, hint, at: location) }
         if op == "+", case .string = left {
@@ -40,11 +40,11 @@ extension TemplateInterpreter {
         return TemplateError(.type, "unsupported operand type(s) for \(op): '\(left.typeName)' and '\(right.typeName)'", at: location)
     }
 
-    private func overflow(_ location: SourceLocation) -> TemplateError {
+    private func overflow(_ location: TemplatePosition) -> TemplateError {
         TemplateError(.type, "integer overflow", at: location)
     }
 
-    func binary(_ op: BinaryOperator, _ left: RuntimeValue, _ right: RuntimeValue, at location: SourceLocation)
+    func binary(_ op: BinaryOperator, _ left: RuntimeValue, _ right: RuntimeValue, at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         if let a = number(left), let b = number(right) {
@@ -80,7 +80,7 @@ extension TemplateInterpreter {
         throw unsupported(op.rawValue, left, right, at: location)
     }
 
-    private func arithmetic(_ op: BinaryOperator, _ a: Number, _ b: Number, at location: SourceLocation) throws(TemplateError) -> RuntimeValue {
+    private func arithmetic(_ op: BinaryOperator, _ a: Number, _ b: Number, at location: TemplatePosition) throws(TemplateError) -> RuntimeValue {
         if case .integer(let x) = a, case .integer(let y) = b {
             switch op {
             case .add:
@@ -175,7 +175,7 @@ extension TemplateInterpreter {
     }
 
     /// Python `<` (and friends): numbers, strings by code point, lists lexicographically.
-    func less(_ left: RuntimeValue, _ right: RuntimeValue, symbol: String, at location: SourceLocation) throws(TemplateError) -> Bool {
+    func less(_ left: RuntimeValue, _ right: RuntimeValue, symbol: String, at location: TemplatePosition) throws(TemplateError) -> Bool {
         if let a = number(left), let b = number(right) {
             if case .integer(let x) = a, case .integer(let y) = b { return x < y }
             return a.asDouble < b.asDouble
@@ -196,7 +196,7 @@ extension TemplateInterpreter {
     }
 
     /// Python `in`.
-    func contains(_ container: RuntimeValue, _ element: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> Bool {
+    func contains(_ container: RuntimeValue, _ element: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> Bool {
         switch container {
         case .string(let text):
             guard case .string(let needle) = element else {
@@ -227,7 +227,7 @@ extension TemplateInterpreter {
         }
     }
 
-    func compare(_ op: CompareOperator, _ left: RuntimeValue, _ right: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> Bool {
+    func compare(_ op: CompareOperator, _ left: RuntimeValue, _ right: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> Bool {
         switch op {
         case .equal: equals(left, right)
         case .notEqual: !equals(left, right)

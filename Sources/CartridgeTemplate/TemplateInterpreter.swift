@@ -41,7 +41,7 @@ final class TemplateInterpreter {
         return output
     }
 
-    private func descend(_ location: SourceLocation) throws(TemplateError) {
+    private func descend(_ location: TemplatePosition) throws(TemplateError) {
         evaluationDepth += 1
         if evaluationDepth > 4 * TemplateLimits.maximumNesting {
             throw TemplateError(.nestingTooDeep, "evaluation nests too deeply", at: location)
@@ -103,7 +103,7 @@ final class TemplateInterpreter {
         return .normal
     }
 
-    private func assign(_ value: RuntimeValue, to target: AssignTarget, in scope: Scope, at location: SourceLocation) throws(TemplateError) {
+    private func assign(_ value: RuntimeValue, to target: AssignTarget, in scope: Scope, at location: TemplatePosition) throws(TemplateError) {
         switch target {
         case .name(let name):
             scope.variables[name] = value
@@ -118,7 +118,7 @@ final class TemplateInterpreter {
         }
     }
 
-    private func unpack(_ value: RuntimeValue, count: Int, at location: SourceLocation) throws(TemplateError) -> [RuntimeValue] {
+    private func unpack(_ value: RuntimeValue, count: Int, at location: TemplatePosition) throws(TemplateError) -> [RuntimeValue] {
         let items = try iterate(value, at: location)
         guard items.count == count else {
             let message = items.count > count
@@ -154,12 +154,12 @@ final class TemplateInterpreter {
         }
     }
 
-    private func countIteration(_ location: SourceLocation) throws(TemplateError) {
+    private func countIteration(_ location: TemplatePosition) throws(TemplateError) {
         try charge(1, at: location)
     }
 
     /// Counts `units` of work against `limits.maximumLoopIterations`.
-    func charge(_ units: Int, at location: SourceLocation) throws(TemplateError) {
+    func charge(_ units: Int, at location: TemplatePosition) throws(TemplateError) {
         work += units
         if work > limits.maximumLoopIterations {
             throw TemplateError(.limitExceeded, "more than \(limits.maximumLoopIterations) loop iterations (or items visited by filters)", at: location)
@@ -167,7 +167,7 @@ final class TemplateInterpreter {
     }
 
     /// Throws when a string is larger than the output limit.
-    func checkSize(_ byteCount: Int, at location: SourceLocation) throws(TemplateError) {
+    func checkSize(_ byteCount: Int, at location: TemplatePosition) throws(TemplateError) {
         if byteCount > limits.maximumOutputBytes {
             throw TemplateError(.limitExceeded, "a string grew larger than \(limits.maximumOutputBytes) bytes", at: location)
         }
@@ -175,7 +175,7 @@ final class TemplateInterpreter {
 
     /// Throws when a value built by the template nests deeper than the data limit (deep values
     /// would otherwise exhaust the stack when printed, compared or freed).
-    func checkNesting(_ value: RuntimeValue, at location: SourceLocation) throws(TemplateError) {
+    func checkNesting(_ value: RuntimeValue, at location: TemplatePosition) throws(TemplateError) {
         func depth(_ value: RuntimeValue, _ level: Int) throws(TemplateError) {
             guard level <= TemplateLimits.maximumDataDepth else {
                 throw TemplateError(.nestingTooDeep, "a value nests deeper than \(TemplateLimits.maximumDataDepth) levels", at: location)
@@ -198,7 +198,7 @@ final class TemplateInterpreter {
     }
 
     /// The items a `for` loop (or a filter) walks: list items, string characters, dictionary keys.
-    func iterate(_ value: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> [RuntimeValue] {
+    func iterate(_ value: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> [RuntimeValue] {
         switch value {
         case .array(let items), .tuple(let items):
             try charge(items.count, at: location)
@@ -216,7 +216,7 @@ final class TemplateInterpreter {
 
     // MARK: Macros
 
-    func invoke(_ macro: Macro, _ positional: [RuntimeValue], _ keyword: [(String, RuntimeValue)], caller: Macro?, at location: SourceLocation)
+    func invoke(_ macro: Macro, _ positional: [RuntimeValue], _ keyword: [(String, RuntimeValue)], caller: Macro?, at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         let definition = macro.definition
@@ -391,7 +391,7 @@ final class TemplateInterpreter {
         return (positional, keyword)
     }
 
-    static func location(of expression: Expression) -> SourceLocation {
+    static func location(of expression: Expression) -> TemplatePosition {
         switch expression {
         case .name(_, let location), .dictionary(_, let location), .attribute(_, _, let location), .item(_, _, let location),
              .slice(_, _, _, _, let location), .call(_, _, let location), .filter(_, _, _, let location),
@@ -410,7 +410,7 @@ final class TemplateInterpreter {
     // MARK: Conversions
 
     /// `str(value)` as jinja2 prints it (undefined prints as nothing).
-    func stringify(_ value: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> String {
+    func stringify(_ value: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> String {
         switch value {
         case .string(let text): return text
         case .undefined: return ""
@@ -420,7 +420,7 @@ final class TemplateInterpreter {
     }
 
     /// `repr(value)` (or `str` at the top level, which differs only for strings and undefined).
-    func representation(_ value: RuntimeValue, topLevel: Bool = false, depth: Int = 0, at location: SourceLocation) throws(TemplateError) -> String {
+    func representation(_ value: RuntimeValue, topLevel: Bool = false, depth: Int = 0, at location: TemplatePosition) throws(TemplateError) -> String {
         guard depth < TemplateLimits.maximumDataDepth else {
             throw TemplateError(.nestingTooDeep, "value nests too deeply to print", at: location)
         }
@@ -484,7 +484,7 @@ final class TemplateInterpreter {
     }
 
     /// `object.name` (jinja2's `getattr`: Python attribute first, then item).
-    func attribute(_ name: String, of value: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> RuntimeValue {
+    func attribute(_ name: String, of value: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> RuntimeValue {
         switch value {
         case .undefined(let hint):
             throw TemplateError(.undefined, hint, at: location)
@@ -522,7 +522,7 @@ final class TemplateInterpreter {
     }
 
     /// `object[key]` (jinja2's `getitem`: item first, then attribute for string keys).
-    func item(_ key: RuntimeValue, of value: RuntimeValue, at location: SourceLocation) throws(TemplateError) -> RuntimeValue {
+    func item(_ key: RuntimeValue, of value: RuntimeValue, at location: TemplatePosition) throws(TemplateError) -> RuntimeValue {
         switch (value, key) {
         case (.undefined(let hint), _):
             throw TemplateError(.undefined, hint, at: location)
@@ -558,7 +558,7 @@ final class TemplateInterpreter {
         }
     }
 
-    private func slice(_ value: RuntimeValue, start: RuntimeValue?, stop: RuntimeValue?, step: RuntimeValue?, at location: SourceLocation)
+    private func slice(_ value: RuntimeValue, start: RuntimeValue?, stop: RuntimeValue?, step: RuntimeValue?, at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         func bound(_ value: RuntimeValue?) throws(TemplateError) -> Int? {
@@ -602,7 +602,7 @@ final class TemplateInterpreter {
 
     // MARK: Calls
 
-    private func call(_ function: RuntimeValue, _ positional: [RuntimeValue], _ keyword: [(String, RuntimeValue)], at location: SourceLocation)
+    private func call(_ function: RuntimeValue, _ positional: [RuntimeValue], _ keyword: [(String, RuntimeValue)], at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         switch function {
@@ -625,7 +625,7 @@ final class TemplateInterpreter {
         }
     }
 
-    private func callGlobal(_ name: String, _ positional: [RuntimeValue], _ keyword: [(String, RuntimeValue)], at location: SourceLocation)
+    private func callGlobal(_ name: String, _ positional: [RuntimeValue], _ keyword: [(String, RuntimeValue)], at location: TemplatePosition)
         throws(TemplateError) -> RuntimeValue
     {
         switch name {

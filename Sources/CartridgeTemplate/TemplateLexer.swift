@@ -11,7 +11,7 @@ struct TemplateToken: Sendable {
     var text: String = ""
     var integer: Int = 0
     var float: Double = 0
-    var location: SourceLocation
+    var location: TemplatePosition
 }
 
 /// Splits a template into tokens the way jinja2's lexer does with `trim_blocks=True`,
@@ -41,14 +41,14 @@ struct TemplateLexer {
         for (index, scalar) in scalars.enumerated() where scalar == "\n" { lineStarts.append(index + 1) }
     }
 
-    func location(_ offset: Int) -> SourceLocation {
+    func location(_ offset: Int) -> TemplatePosition {
         var low = 0
         var high = lineStarts.count - 1
         while low < high {
             let middle = (low + high + 1) / 2
             if lineStarts[middle] <= offset { low = middle } else { high = middle - 1 }
         }
-        return SourceLocation(line: low + 1, column: offset - lineStarts[low] + 1)
+        return TemplatePosition(line: low + 1, column: offset - lineStarts[low] + 1)
     }
 
     private func at(_ offset: Int) -> Unicode.Scalar? {
@@ -308,7 +308,7 @@ struct TemplateLexer {
         }
     }
 
-    private mutating func finishTag(isBlock: Bool, at endLocation: SourceLocation) {
+    private mutating func finishTag(isBlock: Bool, at endLocation: TemplatePosition) {
         tokens.append(TemplateToken(kind: isBlock ? .blockEnd : .variableEnd, location: endLocation))
         lineStarting = position > 0 && source[position - 1] == "\n"
     }

@@ -11,7 +11,7 @@ struct TemplateParser {
     private var index = 0
     private var depth = 0
     private var loopDepth = 0
-    private var calledNames: [(name: String, location: SourceLocation)] = []
+    private var calledNames: [(name: String, location: TemplatePosition)] = []
     private var macroNames: Set<String> = ["caller"]
 
     init(tokens: [TemplateToken]) {
@@ -109,7 +109,7 @@ struct TemplateParser {
 
     /// Statements up to a `{% name %}` tag with a name in `endNames`; returns with that name as the
     /// current token (its `{%` consumed). With no end names, parses to the end of the template.
-    private mutating func parseStatements(until endNames: Set<String>, opener: (tag: String, location: SourceLocation)?)
+    private mutating func parseStatements(until endNames: Set<String>, opener: (tag: String, location: TemplatePosition)?)
         throws(TemplateError) -> [Statement]
     {
         try enter()
@@ -148,7 +148,7 @@ struct TemplateParser {
         "endfor", "endif", "elif", "else", "endset", "endmacro", "endcall", "endfilter", "endgeneration", "endraw",
     ]
 
-    private mutating func parseStatement(openedAt location: SourceLocation) throws(TemplateError) -> [Statement] {
+    private mutating func parseStatement(openedAt location: TemplatePosition) throws(TemplateError) -> [Statement] {
         guard current.kind == .name else { throw unexpected(expected: "a tag name") }
         let tag = advance()
         switch tag.text {
@@ -200,7 +200,7 @@ struct TemplateParser {
         return isTuple || parenthesized && names.count > 1 ? .tuple(names) : .name(names[0])
     }
 
-    private mutating func parseFor(_ location: SourceLocation) throws(TemplateError) -> Statement {
+    private mutating func parseFor(_ location: TemplatePosition) throws(TemplateError) -> Statement {
         let target = try parseAssignTarget(allowAttribute: false)
         guard skip(name: "in") else { throw unexpected(expected: "'in'") }
         let iterable = try parseTuple(withCondition: false, extraEnd: ["recursive", "if"])
@@ -223,7 +223,7 @@ struct TemplateParser {
         return .forLoop(ForLoop(target: target, iterable: iterable, condition: condition, body: body, elseBody: elseBody, location: location))
     }
 
-    private mutating func parseIf(_ location: SourceLocation) throws(TemplateError) -> Statement {
+    private mutating func parseIf(_ location: TemplatePosition) throws(TemplateError) -> Statement {
         var branches: [(condition: Expression, body: [Statement])] = []
         var condition = try parseTuple(withCondition: false)
         while true {
@@ -246,7 +246,7 @@ struct TemplateParser {
         }
     }
 
-    private mutating func parseSet(_ location: SourceLocation) throws(TemplateError) -> Statement {
+    private mutating func parseSet(_ location: TemplatePosition) throws(TemplateError) -> Statement {
         let target = try parseAssignTarget(allowAttribute: true)
         if skip(symbol: "=") {
             let value = try parseTuple()
@@ -269,7 +269,7 @@ struct TemplateParser {
         return filters
     }
 
-    private mutating func parseFilterBlock(_ location: SourceLocation) throws(TemplateError) -> Statement {
+    private mutating func parseFilterBlock(_ location: TemplatePosition) throws(TemplateError) -> Statement {
         var filters = [try parseFilterApplication()]
         filters.append(contentsOf: try parseFilterChain())
         try expectBlockEnd()
@@ -294,7 +294,7 @@ struct TemplateParser {
         return parameters
     }
 
-    private mutating func parseMacro(_ location: SourceLocation) throws(TemplateError) -> Statement {
+    private mutating func parseMacro(_ location: TemplatePosition) throws(TemplateError) -> Statement {
         let name = try expectName()
         macroNames.insert(name)
         let parameters = try parseSignature()
@@ -308,7 +308,7 @@ struct TemplateParser {
         return .macro(MacroDefinition(name: name, parameters: parameters, body: body, location: location))
     }
 
-    private mutating func parseCallBlock(_ location: SourceLocation) throws(TemplateError) -> Statement {
+    private mutating func parseCallBlock(_ location: TemplatePosition) throws(TemplateError) -> Statement {
         var callerParameters: [(name: String, defaultValue: Expression?)] = []
         if isSymbol("(") { callerParameters = try parseSignature() }
         let call = try parseExpression()
@@ -602,7 +602,7 @@ struct TemplateParser {
     }
 
     /// One subscript: an expression, or a slice `start:stop:step` (returned as `.slice` on `base`).
-    private mutating func parseSubscript(_ base: Expression, _ location: SourceLocation) throws(TemplateError) -> Expression {
+    private mutating func parseSubscript(_ base: Expression, _ location: TemplatePosition) throws(TemplateError) -> Expression {
         var start: Expression?
         if !isSymbol(":") {
             let expression = try parseExpression()
@@ -662,7 +662,7 @@ struct TemplateParser {
 
     /// `select('odd')`, `selectattr('x', 'equalto', 1)`, `map('upper')`: a test or filter named by a
     /// string literal is checked now, like a direct one.
-    private func checkNamedArgument(of filter: String, _ arguments: Arguments, at location: SourceLocation) throws(TemplateError) {
+    private func checkNamedArgument(of filter: String, _ arguments: Arguments, at location: TemplatePosition) throws(TemplateError) {
         let position: Int
         switch filter {
         case "select", "reject", "map": position = 0

@@ -8,7 +8,7 @@ enum TemplatePredicates {
 }
 
 extension TemplateInterpreter {
-    func applyTest(_ name: String, to value: RuntimeValue, _ arguments: [RuntimeValue], at location: SourceLocation)
+    func applyTest(_ name: String, to value: RuntimeValue, _ arguments: [RuntimeValue], at location: TemplatePosition)
         throws(TemplateError) -> Bool
     {
         func argument() throws(TemplateError) -> RuntimeValue {

@@ -20,25 +20,25 @@ struct Arguments: Sendable {
 
 indirect enum Expression: Sendable {
     case literal(Literal)
-    case name(String, SourceLocation)
+    case name(String, TemplatePosition)
     case list([Expression])
     case tuple([Expression])
-    case dictionary([(key: Expression, value: Expression)], SourceLocation)
-    case attribute(Expression, String, SourceLocation)
-    case item(Expression, Expression, SourceLocation)
-    case slice(Expression, start: Expression?, stop: Expression?, step: Expression?, SourceLocation)
-    case call(Expression, Arguments, SourceLocation)
-    case filter(Expression, String, Arguments, SourceLocation)
-    case test(Expression, String, Arguments, negated: Bool, SourceLocation)
-    case negate(Expression, SourceLocation)
-    case plus(Expression, SourceLocation)
-    case binary(BinaryOperator, Expression, Expression, SourceLocation)
+    case dictionary([(key: Expression, value: Expression)], TemplatePosition)
+    case attribute(Expression, String, TemplatePosition)
+    case item(Expression, Expression, TemplatePosition)
+    case slice(Expression, start: Expression?, stop: Expression?, step: Expression?, TemplatePosition)
+    case call(Expression, Arguments, TemplatePosition)
+    case filter(Expression, String, Arguments, TemplatePosition)
+    case test(Expression, String, Arguments, negated: Bool, TemplatePosition)
+    case negate(Expression, TemplatePosition)
+    case plus(Expression, TemplatePosition)
+    case binary(BinaryOperator, Expression, Expression, TemplatePosition)
     case and(Expression, Expression)
     case or(Expression, Expression)
     case not(Expression)
-    case compare(Expression, [(CompareOperator, Expression)], SourceLocation)
+    case compare(Expression, [(CompareOperator, Expression)], TemplatePosition)
     case conditional(condition: Expression, then: Expression, otherwise: Expression?)
-    case concat([Expression], SourceLocation)
+    case concat([Expression], TemplatePosition)
 }
 
 enum AssignTarget: Sendable {
@@ -50,7 +50,7 @@ enum AssignTarget: Sendable {
 struct FilterApplication: Sendable {
     var name: String
     var arguments: Arguments
-    var location: SourceLocation
+    var location: TemplatePosition
 }
 
 struct ForLoop: Sendable {
@@ -59,26 +59,26 @@ struct ForLoop: Sendable {
     var condition: Expression?
     var body: [Statement]
     var elseBody: [Statement]
-    var location: SourceLocation
+    var location: TemplatePosition
 }
 
 struct MacroDefinition: Sendable {
     var name: String
     var parameters: [(name: String, defaultValue: Expression?)]
     var body: [Statement]
-    var location: SourceLocation
+    var location: TemplatePosition
 }
 
 indirect enum Statement: Sendable {
     case text(String)
-    case output(Expression, SourceLocation)
+    case output(Expression, TemplatePosition)
     case conditional(branches: [(condition: Expression, body: [Statement])], otherwise: [Statement])
     case forLoop(ForLoop)
-    case assign(AssignTarget, Expression, SourceLocation)
-    case assignBlock(AssignTarget, filters: [FilterApplication], body: [Statement], SourceLocation)
+    case assign(AssignTarget, Expression, TemplatePosition)
+    case assignBlock(AssignTarget, filters: [FilterApplication], body: [Statement], TemplatePosition)
     case macro(MacroDefinition)
-    case callBlock(call: Expression, callerParameters: [(name: String, defaultValue: Expression?)], body: [Statement], SourceLocation)
+    case callBlock(call: Expression, callerParameters: [(name: String, defaultValue: Expression?)], body: [Statement], TemplatePosition)
     case filterBlock([FilterApplication], body: [Statement])
-    case breakLoop(SourceLocation)
-    case continueLoop(SourceLocation)
+    case breakLoop(TemplatePosition)
+    case continueLoop(TemplatePosition)
 }

@@ -1,6 +1,8 @@
+public import CartridgeErrors
+
 /// Everything that can go wrong in CartridgeTokenizers: tokenizer metadata that cannot describe a
 /// working tokenizer (an unknown pre-tokenizer, malformed arrays, ids out of range).
-public struct TokenizerError: Error, Sendable, CustomStringConvertible {
+public struct TokenizerError: ModuleError {
     /// What kind of failure; an open set (new codes can be added without breaking callers).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
@@ -32,18 +34,15 @@ public struct TokenizerError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The offending array index (token or merge number), when there is one.
     public var index: Int?
-    public var fileID: String
-    public var line: Int
+    public var location: SourceLocation
 
     public init(_ code: Code, _ message: String, index: Int? = nil, fileID: String = #fileID, line: Int = #line) {
         self.code = code
         self.message = message
         self.index = index
-        self.fileID = fileID
-        self.line = line
+        self.location = SourceLocation(fileID: fileID, line: line)
     }
 
-    public var description: String {
-        "TokenizerError.\(code): \(message) [\(fileID):\(line)]"
-    }
+    /// The offending index, when there is one.
+    public var details: [String] { index.map { ["index \($0)"] } ?? [] }
 }

@@ -1,12 +1,14 @@
+public import CartridgeErrors
 public import CartridgeSystem
 
 /// Errors of any transport (Unix socket, FunctionFS, libusb, in-memory).
 ///
 /// A disconnect is a normal event: layers above treat `.disconnected` as "the peer went away".
-public struct TransportError: Error, Sendable, CustomStringConvertible {
+public struct TransportError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case disconnected, closed, timedOut, permissionDenied, busy, notFound, invalidArgument, unsupported, io
+            case listenerFailed
         }
         private var base: Base
         private init(_ base: Base) { self.base = base }
@@ -25,6 +27,9 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         public static let unsupported = Code(.unsupported)
         /// Any other I/O failure; see `cause`.
         public static let io = Code(.io)
+        /// A listener can accept no more connections, for good (its event thread failed): the
+        /// service serving it must end with this error rather than retry.
+        public static let listenerFailed = Code(.listenerFailed)
 
         public var description: String { "\(base)" }
     }
@@ -44,30 +49,38 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         self.location = SourceLocation(fileID: fileID, line: line)
     }
 
-    /// Sorts a failed system call into a transport error: hang-ups become `.disconnected`.
+    /// Sorts a failed system call into a transport error. `meansDisconnected` is the transport's
+    /// own rule for which errors mean "the peer went away" (`socketDisconnect(_:)` for Unix
+    /// sockets, the gadget's `FunctionFSTransport.meansDisconnected(_:)` for FunctionFS); those
+    /// become `.disconnected`. The rest are sorted by errno name.
     public static func from(
-        _ error: SystemCallError, context: String, fileID: String = #fileID, line: Int = #line
+        _ error: SystemCallError, context: String,
+        meansDisconnected: (SystemCallError) -> Bool = { $0.meansDisconnected },
+        fileID: String = #fileID, line: Int = #line
     ) -> TransportError {
         let code: Code
-        if error.meansDisconnected {
+        if meansDisconnected(error) {
             code = .disconnected
         } else {
-            switch error.errno {
-            case 13, 1: code = .permissionDenied  // EACCES, EPERM
-            case 16: code = .busy  // EBUSY
-            case 2: code = .notFound  // ENOENT
-            case 110: code = .timedOut  // ETIMEDOUT
-            case 111: code = .notFound  // ECONNREFUSED: nobody listening
+            switch error.code {
+            case .permissionDenied, .notPermitted: code = .permissionDenied
+            case .busy: code = .busy
+            case .noSuchFileOrDirectory: code = .notFound
+            case .connectionRefused: code = .notFound  // nobody listening
+            case .timedOut: code = .timedOut
             default: code = .io
             }
         }
-        return TransportError(code, "\(context): \(error)", cause: error, fileID: fileID, line: line)
+        return TransportError(code, "\(context): \(error.message)", cause: error, fileID: fileID, line: line)
     }
 
-    public var description: String {
-        var text = "TransportError.\(code): \(message)"
-        if let cause { text += " (cause: \(cause))" }
-        text += " [\(location)]"
-        return text
+    /// The Unix-domain socket rule for "the peer went away": the peer closed or reset its end
+    /// (EPIPE on a write, ECONNRESET, ENOTCONN after a shutdown, ECONNABORTED). Anything else on a
+    /// socket (EBADF, ENOMEM, ...) is a fault of this side, not a disconnect.
+    public static func socketDisconnect(_ error: SystemCallError) -> Bool {
+        switch error.code {
+        case .brokenPipe, .connectionReset, .notConnected, .connectionAborted: true
+        default: false
+        }
     }
 }

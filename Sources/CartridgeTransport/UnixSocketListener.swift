@@ -6,7 +6,7 @@ import Glibc
 
 /// A listening Unix-domain socket: each accepted connection is one host session.
 public final class UnixSocketListener: CartridgeListener {
-    private let descriptor: Int32
+    private let descriptor: OwnedDescriptor
     private let acceptor: DedicatedThread
     private let closed = Atomic<Bool>(false)
     private let connections = Atomic<Int>(0)
@@ -36,29 +36,33 @@ public final class UnixSocketListener: CartridgeListener {
             }
             unlink(path)  // a stale socket: nobody answered the probe above
         }
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw TransportError.from(.current("socket"), context: "unix:\(path)") }
-        if address.withSockaddr({ bind(descriptor, $0, $1) }) != 0 {
-            let error = SystemCallError.current("bind")
-            Glibc.close(descriptor)
-            throw TransportError.from(error, context: "cannot bind unix:\(path)")
+        // On every error path below the descriptor closes itself (OwnedDescriptor).
+        let descriptor: OwnedDescriptor
+        do {
+            descriptor = OwnedDescriptor(adopting: try SystemCall.retryingInterrupts("socket") {
+                socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            })
+        } catch {
+            throw TransportError.from(error, context: "unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
+        }
+        if address.withSockaddr({ bind(descriptor.rawValue, $0, $1) }) != 0 {
+            throw TransportError.from(.current("bind"), context: "cannot bind unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
         }
         if chmod(path, mode & 0o777) != 0 {
             let error = SystemCallError.current("chmod")
-            Glibc.close(descriptor)
             unlink(path)
-            throw TransportError.from(error, context: "cannot set mode \(String(mode, radix: 8)) on unix:\(path)")
+            throw TransportError.from(
+                error, context: "cannot set mode \(String(mode, radix: 8)) on unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
         }
         if let group, chown(path, uid_t.max, group) != 0 {
             let error = SystemCallError.current("chown")
-            Glibc.close(descriptor)
             unlink(path)
-            throw TransportError.from(error, context: "cannot give unix:\(path) to group \(group)")
+            throw TransportError.from(
+                error, context: "cannot give unix:\(path) to group \(group)", meansDisconnected: TransportError.socketDisconnect)
         }
-        if listen(descriptor, backlog) != 0 {
-            let error = SystemCallError.current("listen")
-            Glibc.close(descriptor)
-            throw TransportError.from(error, context: "cannot listen on unix:\(path)")
+        if listen(descriptor.rawValue, backlog) != 0 {
+            throw TransportError.from(
+                .current("listen"), context: "cannot listen on unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
         }
         self.descriptor = descriptor
         self.path = path
@@ -71,23 +75,27 @@ public final class UnixSocketListener: CartridgeListener {
         guard let address = try? UnixSocketAddress(path: path) else { return false }
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard probe >= 0 else { return false }
-        defer { Glibc.close(probe) }
-        return address.withSockaddr { connect(probe, $0, $1) } == 0
+        let owned = OwnedDescriptor(adopting: probe)
+        defer { withExtendedLifetime(owned) {} }  // closed on return, not before the connect
+        return address.withSockaddr { connect(owned.rawValue, $0, $1) } == 0
     }
 
     public var endpointDescription: String { "unix:\(path)" }
 
     public func accept() async throws(TransportError) -> (any CartridgeTransport)? {
         if closed.load(ordering: .acquiring) { return nil }
-        let descriptor = self.descriptor
-        let outcome: Result<Int32, SystemCallError>
+        let descriptor = self.descriptor.rawValue
+        let outcome: Result<OwnedDescriptor, SystemCallError>
         do {
             outcome = try await acceptor.run {
                 while true {
-                    let client = Glibc.accept(descriptor, nil, nil)
-                    if client >= 0 { return .success(client) }
-                    if errno == EINTR || errno == ECONNABORTED { continue }
-                    return .failure(.current("accept"))
+                    do throws(SystemCallError) {
+                        return .success(OwnedDescriptor(adopting: try SystemCall.retryingInterrupts("accept") { Glibc.accept(descriptor, nil, nil) }))
+                    } catch where error.code == .connectionAborted {
+                        continue  // that client gave up before we took it; wait for the next
+                    } catch {
+                        return .failure(error)
+                    }
                 }
             }
         } catch {
@@ -95,23 +103,20 @@ public final class UnixSocketListener: CartridgeListener {
         }
         switch outcome {
         case .success(let client):
-            if closed.load(ordering: .acquiring) {
-                Glibc.close(client)
-                return nil
-            }
+            if closed.load(ordering: .acquiring) { return nil }  // `client` closes itself
             let number = connections.wrappingAdd(1, ordering: .relaxed).newValue
-            return UnixSocketTransport(adopting: client, peerDescription: "unix:\(path)#\(number)")
+            return UnixSocketTransport(owning: client, peerDescription: "unix:\(path)#\(number)")
         case .failure(let error):
             if closed.load(ordering: .acquiring) { return nil }
-            throw TransportError.from(error, context: "accept on unix:\(path)")
+            throw TransportError.from(error, context: "accept on unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
         }
     }
 
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        shutdown(descriptor, Int32(SHUT_RDWR))  // wakes a blocked accept on Linux
+        shutdown(descriptor.rawValue, Int32(SHUT_RDWR))  // wakes a blocked accept on Linux
         acceptor.shutdown()
-        Glibc.close(descriptor)
+        try? descriptor.close()
         unlink(path)
     }
 }

@@ -8,7 +8,7 @@ import Glibc
 /// threads (one per direction), never on the cooperative pool; a send that the socket buffer
 /// takes at once is written directly (non-blocking) by the caller.
 public final class UnixSocketTransport: CartridgeTransport {
-    private let descriptor: Int32
+    private let descriptor: OwnedDescriptor
     private let receiver: DedicatedThread
     private let sender: DedicatedThread
     private let closed = Atomic<Bool>(false)
@@ -17,11 +17,16 @@ public final class UnixSocketTransport: CartridgeTransport {
     public let peerDescription: String
 
     /// Takes ownership of a connected socket descriptor.
-    public init(adopting descriptor: Int32, peerDescription: String) {
+    public convenience init(adopting descriptor: Int32, peerDescription: String) {
+        self.init(owning: OwnedDescriptor(adopting: descriptor), peerDescription: peerDescription)
+    }
+
+    /// Takes a connected socket.
+    public init(owning descriptor: OwnedDescriptor, peerDescription: String) {
         self.descriptor = descriptor
         self.peerDescription = peerDescription
-        receiver = DedicatedThread(name: "sock-rx-\(descriptor)")
-        sender = DedicatedThread(name: "sock-tx-\(descriptor)")
+        receiver = DedicatedThread(name: "sock-rx-\(descriptor.rawValue)")
+        sender = DedicatedThread(name: "sock-tx-\(descriptor.rawValue)")
     }
 
     deinit {
@@ -31,21 +36,27 @@ public final class UnixSocketTransport: CartridgeTransport {
     /// Connects to a cartridge listening at `path`.
     public static func connect(path: String) async throws(TransportError) -> UnixSocketTransport {
         let address = try UnixSocketAddress(path: path)
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw TransportError.from(.current("socket"), context: "unix:\(path)") }
-        let result = address.withSockaddr { Glibc.connect(descriptor, $0, $1) }
-        if result != 0 {
-            let error = SystemCallError.current("connect")
-            Glibc.close(descriptor)
-            throw TransportError.from(error, context: "cannot connect to unix:\(path)")
+        let descriptor: OwnedDescriptor
+        do {
+            descriptor = OwnedDescriptor(adopting: try SystemCall.retryingInterrupts("socket") {
+                socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            })
+        } catch {
+            throw TransportError.from(error, context: "unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
         }
-        return UnixSocketTransport(adopting: descriptor, peerDescription: "unix:\(path)")
+        // connect(2) is not retried after EINTR (the connection goes on in the background);
+        // the descriptor closes itself on this error path.
+        guard address.withSockaddr({ Glibc.connect(descriptor.rawValue, $0, $1) }) == 0 else {
+            throw TransportError.from(
+                .current("connect"), context: "cannot connect to unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
+        }
+        return UnixSocketTransport(owning: descriptor, peerDescription: "unix:\(path)")
     }
 
     public func receive(maximumCount: Int) async throws(TransportError) -> [UInt8] {
         precondition(maximumCount > 0)
         if closed.load(ordering: .acquiring) { throw TransportError(.closed, "\(peerDescription) is closed") }
-        let descriptor = self.descriptor
+        let descriptor = self.descriptor.rawValue
         let outcome: Result<[UInt8], SystemCallError>
         do {
             outcome = try await receiver.run {
@@ -54,15 +65,10 @@ public final class UnixSocketTransport: CartridgeTransport {
                 var failure: SystemCallError?
                 let buffer = [UInt8](unsafeUninitializedCapacity: maximumCount) { raw, initialized in
                     initialized = 0
-                    while true {
-                        let count = read(descriptor, raw.baseAddress, maximumCount)
-                        if count >= 0 {
-                            initialized = count
-                            return
-                        }
-                        if errno == EINTR { continue }
-                        failure = .current("read")
-                        return
+                    do throws(SystemCallError) {
+                        initialized = try SystemCall.retryingInterrupts("read") { read(descriptor, raw.baseAddress, maximumCount) }
+                    } catch {
+                        failure = error
                     }
                 }
                 if let failure { return .failure(failure) }
@@ -79,14 +85,14 @@ public final class UnixSocketTransport: CartridgeTransport {
             return bytes
         case .failure(let error):
             if closed.load(ordering: .acquiring) { throw TransportError(.closed, "\(peerDescription) is closed") }
-            throw TransportError.from(error, context: "receive from \(peerDescription)")
+            throw TransportError.from(error, context: "receive from \(peerDescription)", meansDisconnected: TransportError.socketDisconnect)
         }
     }
 
     public func send(_ bytes: [UInt8]) async throws(TransportError) {
         if closed.load(ordering: .acquiring) { throw TransportError(.closed, "\(peerDescription) is closed") }
         if bytes.isEmpty { return }
-        let descriptor = self.descriptor
+        let descriptor = self.descriptor.rawValue
         let sender = self.sender
         let sendOrder = self.sendOrder
         // Fast path: when no earlier send is queued or in flight, write what the socket buffer takes
@@ -103,11 +109,13 @@ public final class UnixSocketTransport: CartridgeTransport {
                 }
                 var offset = 0
                 if pendingSends == 0 {
-                    while offset < bytes.count {
-                        let count = bytes.withUnsafeBytes {
+                    // Any failure here (EAGAIN: the buffer is full) leaves the rest to the sender thread.
+                    while offset < bytes.count, let count = try? SystemCall.retryingInterrupts("send", {
+                        bytes.withUnsafeBytes {
                             Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
                         }
-                        if count > 0 { offset += count } else if count < 0 && errno == EINTR { continue } else { break }
+                    }), count > 0 {
+                        offset += count
                     }
                     if offset == bytes.count { return false }
                 }
@@ -116,15 +124,16 @@ public final class UnixSocketTransport: CartridgeTransport {
                     var offset = start
                     var result = SendOutcome.sent
                     while offset < bytes.count {
-                        let count = bytes.withUnsafeBytes {
-                            Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-                        }
-                        if count < 0 {
-                            if errno == EINTR { continue }
-                            result = .failed(.current("send"))
+                        do throws(SystemCallError) {
+                            offset += try SystemCall.retryingInterrupts("send") {
+                                bytes.withUnsafeBytes {
+                                    Glibc.send(descriptor, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                                }
+                            }
+                        } catch {
+                            result = .failed(error)
                             break
                         }
-                        offset += count
                     }
                     sendOrder.withLock { $0 -= 1 }
                     continuation.resume(returning: result)
@@ -143,7 +152,7 @@ public final class UnixSocketTransport: CartridgeTransport {
         case .stopped: throw TransportError(.closed, "\(peerDescription) is closed")
         case .failed(let error):
             if closed.load(ordering: .acquiring) { throw TransportError(.closed, "\(peerDescription) is closed") }
-            throw TransportError.from(error, context: "send to \(peerDescription)")
+            throw TransportError.from(error, context: "send to \(peerDescription)", meansDisconnected: TransportError.socketDisconnect)
         }
     }
 
@@ -158,11 +167,12 @@ public final class UnixSocketTransport: CartridgeTransport {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         // Unblock a read or write in progress, let both threads finish, then release the descriptor
         // (closing first could let the number be reused while a thread still uses it).
-        shutdown(descriptor, Int32(SHUT_RDWR))
+        shutdown(descriptor.rawValue, Int32(SHUT_RDWR))
         receiver.shutdown()
         sender.shutdown()
         // Under the send lock: a direct write in `send` is either finished or will see `closed`.
+        // A failing close(2) of a socket loses nothing this side still needs.
         let descriptor = self.descriptor
-        sendOrder.withLock { _ in _ = Glibc.close(descriptor) }
+        sendOrder.withLock { _ in try? descriptor.close() }
     }
 }

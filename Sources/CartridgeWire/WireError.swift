@@ -1,5 +1,7 @@
+public import CartridgeErrors
+
 /// A payload that does not decode as the message its frame type announces.
-public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct WireError: ModuleError, Hashable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable { case truncated, invalidValue, invalidUTF8, tooLarge, outOfRange }
         private var base: Base
@@ -19,15 +21,11 @@ public struct WireError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public var code: Code
     public var message: String
-    public var fileID: String
-    public var line: Int
+    public var location: SourceLocation
 
     public init(_ code: Code, _ message: String, fileID: String = #fileID, line: Int = #line) {
         self.code = code
         self.message = message
-        self.fileID = fileID
-        self.line = line
+        self.location = SourceLocation(fileID: fileID, line: line)
     }
-
-    public var description: String { "WireError.\(code): \(message) [\(fileID):\(line)]" }
 }

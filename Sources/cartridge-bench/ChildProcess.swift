@@ -1,4 +1,5 @@
 import ArgumentParser
+import CartridgeSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -92,13 +93,13 @@ struct ChildProcess {
     private func reap(blocking: Bool) throws -> Termination? {
         var status: Int32 = 0
         var usage = rusage()
-        while true {
-            let result = wait4(pid, &status, blocking ? 0 : WNOHANG, &usage)
-            if result == pid { break }
-            if result == 0 { return nil }
-            if errno == EINTR { continue }
-            throw ValidationError("wait4(\(pid)) failed: \(String(cString: strerror(errno)))")
+        let result: pid_t
+        do throws(SystemCallError) {
+            result = try SystemCall.retryingInterrupts("wait4(\(pid))") { wait4(pid, &status, blocking ? 0 : WNOHANG, &usage) }
+        } catch {
+            throw ValidationError("\(error.message)")
         }
+        if result == 0 { return nil }
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift does not import.
         let signal = status & 0x7f
         let code = signal == 0 ? (status >> 8) & 0xff : -signal

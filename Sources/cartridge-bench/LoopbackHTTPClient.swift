@@ -1,4 +1,5 @@
 import ArgumentParser
+import CartridgeSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -25,9 +26,11 @@ struct LoopbackHTTPClient {
     }
 
     func exchange(method: String, path: String, body: [UInt8], contentType: String? = nil) throws -> Response {
-        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socketDescriptor >= 0 else { throw ValidationError("socket: \(String(cString: strerror(errno)))") }
-        defer { close(socketDescriptor) }
+        let rawSocket = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard rawSocket >= 0 else { throw ValidationError("\(SystemCallError.current("socket").message)") }
+        let owned = OwnedDescriptor(adopting: rawSocket)
+        defer { withExtendedLifetime(owned) {} }  // closed when this call returns or throws, not before
+        let socketDescriptor = owned.rawValue
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(socketDescriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(socketDescriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -48,14 +51,14 @@ struct LoopbackHTTPClient {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = recv(socketDescriptor, &buffer, buffer.count, 0)
-            if count > 0 {
-                received += buffer[0..<count]
-                continue
+            let count: Int
+            do throws(SystemCallError) {
+                count = try SystemCall.retryingInterrupts("recv") { recv(socketDescriptor, &buffer, buffer.count, 0) }
+            } catch {
+                throw ValidationError("recv from 127.0.0.1:\(port): \(error.message)")
             }
             if count == 0 { break }
-            if errno == EINTR { continue }
-            throw ValidationError("recv from 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
+            received += buffer[0..<count]
         }
         return try Self.parse(received)
     }
@@ -63,11 +66,12 @@ struct LoopbackHTTPClient {
     private func sendAll(_ descriptor: Int32, _ bytes: [UInt8]) throws {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if sent > 0 {
-                offset += sent
-            } else if errno != EINTR {
-                throw ValidationError("send to 127.0.0.1:\(port): \(String(cString: strerror(errno)))")
+            do throws(SystemCallError) {
+                offset += try SystemCall.retryingInterrupts("send") {
+                    bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                }
+            } catch {
+                throw ValidationError("send to 127.0.0.1:\(port): \(error.message)")
             }
         }
     }

@@ -3,6 +3,7 @@ import CartridgeTestSupport
 import CartridgeTransport
 import CartridgeWire
 import Logging
+import Synchronization
 import Testing
 
 /// CartridgeServer run in-process (not as a spawned daemon): graceful shutdown and BUSY.
@@ -48,6 +49,18 @@ final class BrokenListener: CartridgeListener {
     func close() {}
 }
 
+/// A listener that fails for good on its first `accept` (a USB gadget whose ep0 thread stopped),
+/// counting the calls: a server that retried would call it again.
+final class FailedListener: CartridgeListener {
+    let endpointDescription = "failed:"
+    let acceptCalls = Atomic<Int>(0)
+    func accept() async throws(TransportError) -> (any CartridgeTransport)? {
+        acceptCalls.add(1, ordering: .relaxed)
+        throw TransportError(.listenerFailed, "the ep0 thread of usb:test stopped")
+    }
+    func close() {}
+}
+
 @Suite("CartridgeServer listener failures", .timeLimit(.minutes(1)))
 struct ListenerFailureTests {
     /// Issue 13: a listener that keeps failing ends `run()` with its error instead of logging for ever.
@@ -68,6 +81,30 @@ struct ListenerFailureTests {
             #expect(error.message.contains("broken"))
         }
         #expect(start.duration(to: clock.now) < .seconds(10))
+    }
+
+    /// Issue 13: a listener that failed for good (the gadget's ep0 thread stopped) ends `run()` at
+    /// once with its error: no retries, no logging for ever.
+    @Test func aListenerThatFailedForGoodEndsTheServiceAtOnce() async throws {
+        let directory = try TemporaryDirectory("failed-listener")
+        let checkpoint = try directory.write(TinyCheckpoint.fileBytes(), to: "tiny.bin")
+        let logger = Logger(label: "cartridge.test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let model = try ServedModelLoader.loadCheckpoint(path: checkpoint, tokenizerPath: nil, logger: logger)
+        let listener = FailedListener()
+        let server = CartridgeServer(
+            model: model, listeners: [listener], power: PowerController(initial: PowerController.unmanagedStatus(workerCount: 1)),
+            logger: logger)
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            try await server.run()
+            Issue.record("run() returned normally")
+        } catch let error as TransportError {
+            #expect(error.code == .listenerFailed)
+            #expect(error.message.contains("ep0"))
+        }
+        #expect(listener.acceptCalls.load(ordering: .relaxed) == 1)
+        #expect(start.duration(to: clock.now) < .seconds(2))
     }
 
     /// Issue 13: a text prompt on a cartridge without a tokenizer is UNSUPPORTED, as TOKENIZE is.

@@ -210,10 +210,12 @@ import Testing
         Self.expectError(bytes, .nestingTooDeep)
     }
 
-    @Test func errorsDescribeThemselves() {
+    @Test func errorsDescribeThemselves() throws {
         var bytes = Self.file()
         bytes[0] = 0
-        let error = bytes.parseError
-        #expect(error?.description.hasPrefix("GGUFError.badMagic at byte 0:") == true)
+        let error = try #require(bytes.parseError)
+        let text = String(describing: error)  // the shared ModuleError form: Type.code: message [details] [location]
+        #expect(text.hasPrefix("GGUFError.badMagic: "), "\(text)")
+        #expect(text.contains(" [at byte 0] ["), "\(text)")
     }
 }

@@ -8,6 +8,7 @@ public struct SourceLocation: Sendable, Hashable, CustomStringConvertible {
         self.line = line
     }
 
+    /// The caller's location: `SourceLocation.here()` records the file and line it is written on.
     public static func here(fileID: String = #fileID, line: Int = #line) -> SourceLocation {
         SourceLocation(fileID: fileID, line: line)
     }
