@@ -20,12 +20,12 @@ enum CartridgeFailure {
             case .invalidArgument?: self = .request(GatewayError(.invalidRequest, "the cartridge refused the request: \(error.message)"))
             case .payloadTooLarge?: self = .request(GatewayError(.bodyTooLarge, "the request is larger than the cartridge accepts: \(error.message)"))
             case .unsupported?: self = .request(GatewayError(.invalidRequest, "'\(model)' cannot do this: \(error.message)", param: "model"))
-            default: self = .request(GatewayError(.cartridgeFailed, "the cartridge failed: \(error)"))
+            default: self = .request(GatewayError(.cartridgeFailed, "the cartridge failed: \(GatewayError.clientMessage(error))"))
             }
         case .disconnected, .closed, .transport, .protocolViolation:
             self = .gone(error)
         default:
-            self = .request(GatewayError(.cartridgeFailed, "the cartridge failed: \(error)"))
+            self = .request(GatewayError(.cartridgeFailed, "the cartridge failed: \(GatewayError.clientMessage(error))"))
         }
     }
 }

@@ -63,6 +63,14 @@ public struct GatewayError: ModuleError {
         self.location = SourceLocation(fileID: fileID, line: line)
     }
 
+    /// What an HTTP client is told of a lower failure: a module error's message (with its cause's
+    /// message), never its source locations or cause tree (those go to the log).
+    static func clientMessage(_ error: any Error) -> String {
+        guard let moduleError = error as? any ModuleError else { return "\(error)" }
+        guard let cause = moduleError.cause else { return moduleError.message }
+        return moduleError.message + ": " + clientMessage(cause)
+    }
+
     /// The HTTP status, and the request field at fault when there is one.
     public var details: [String] { ["HTTP \(code.status)"] + (param.map { ["param: \($0)"] } ?? []) }
 

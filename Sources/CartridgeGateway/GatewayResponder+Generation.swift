@@ -285,7 +285,7 @@ extension GatewayResponder {
         } catch is CancellationError {
             // The client went away; nobody reads this stream.
         } catch {
-            output.append(ServerSentEvents.event(GatewayError(.cartridgeFailed, "\(error)").json))
+            output.append(ServerSentEvents.event(GatewayError(.cartridgeFailed, GatewayError.clientMessage(error)).json))
         }
     }
 }

@@ -30,7 +30,7 @@ struct GatewayResponder: HTTPResponder {
             response = GatewayResponder.errorResponse(.clientClosedRequest)
         } catch {
             logger.info("request failed", metadata: ["path": "\(path)", "error": "\(error)"])
-            response = GatewayResponder.errorResponse(GatewayError(.cartridgeFailed, "internal error: \(error)"))
+            response = GatewayResponder.errorResponse(GatewayError(.cartridgeFailed, "internal error: \(GatewayError.clientMessage(error))"))
         }
         if let origin = allowedOrigin(request) {
             response.headers[.accessControlAllowOrigin] = origin
