@@ -32,7 +32,7 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
 
     /// The largest single OUT transfer.
     public static let maximumTransferSize = 1024 * 1024
-    /// IN transfers kept submitted, and their size.
+    /// IN transfers submitted while the device streams (one while a `receive` waits), and their size.
     public static let readDepth = 4
     public static let readSize = 128 * 1024
     /// Read ahead pauses while this many received bytes wait for `receive`.
