@@ -4,11 +4,18 @@ import CartridgeSystem
 import Glibc
 #endif
 
-/// Linux AIO on one FunctionFS endpoint: `depth` request slots with a buffer of `requestSize`
-/// bytes each, so that several reads (or writes) are queued on the endpoint at once and the bus
-/// never waits for the process between two requests. Completions are handed back oldest first
-/// (the order the bytes travelled). Not thread-safe: one endpoint thread's job owns it.
-final class EndpointAIO {
+/// Linux AIO on FunctionFS endpoints: one kernel AIO context with `depth` request slots, each with
+/// a buffer of `requestSize` bytes, so that several reads and writes are queued on the endpoints at
+/// once and the bus never waits for the process between two requests. One context can serve both
+/// endpoints of a session (each request names its descriptor): one thread then reaps the reads and
+/// the writes with a single `io_getevents`, as adbd does.
+///
+/// Not thread-safe: the caller serializes every call (one thread, or one lock), except
+/// `waitForCompletions`, which only touches the kernel context and its own event buffer and may
+/// run outside the caller's lock on one thread at a time.
+final class EndpointAIO: @unchecked Sendable {
+    // @unchecked: see above; the pointers are fixed after init.
+    /// The descriptor requests go to unless `submit` names another.
     let descriptor: Int32
     let depth: Int
     let requestSize: Int
@@ -18,13 +25,13 @@ final class EndpointAIO {
     private let buffers: UnsafeMutableRawPointer
     /// Slots in flight, oldest first.
     private var inFlight: [Int] = []
-    /// Slots not in flight.
+    /// Slots not in flight and not reserved.
     private var idle: [Int]
-    /// Results of completed requests not yet handed out (a newer one completed first).
+    /// Results `waitOldest` reaped for a slot it was not waiting for (a newer one completed first).
     private var completed: [Int: Int] = [:]
     private var destroyed = false
 
-    init(descriptor: Int32, depth: Int, requestSize: Int) throws(SystemCallError) {
+    init(descriptor: Int32 = -1, depth: Int, requestSize: Int) throws(SystemCallError) {
         var created = aio_context_t()
         guard CFunctionFS_io_setup(UInt32(depth), &created) == 0 else { throw .current("io_setup") }
         self.descriptor = descriptor
@@ -52,33 +59,53 @@ final class EndpointAIO {
     /// The buffer of `slot` (`requestSize` bytes).
     func buffer(_ slot: Int) -> UnsafeMutableRawPointer { buffers + slot * requestSize }
 
-    /// A slot that is not in flight, to fill before `submit`; nil when all are.
+    /// A slot that is neither in flight nor reserved, to fill before `submit`; nil when none is.
     func reserveSlot() -> Int? { idle.popLast() }
 
-    /// Gives back a reserved slot that was not submitted.
+    /// A free slot among `slots` (a lane: e.g. the reads' slots, so that writes never take them all).
+    func reserveSlot(in slots: Range<Int>) -> Int? {
+        guard let index = idle.lastIndex(where: { slots.contains($0) }) else { return nil }
+        return idle.remove(at: index)
+    }
+
+    /// Gives back a reserved slot that is not in flight.
     func release(_ slot: Int) { idle.append(slot) }
 
-    /// Queues a read into (or a write from) the buffer of a reserved `slot`.
-    func submit(slot: Int, length: Int, isWrite: Bool) throws(SystemCallError) {
+    /// Queues a read into (or a write from) the buffer of a reserved `slot`, on `descriptor` (default:
+    /// the one given at init). A request the endpoint refuses (disabled, halted) is not an error here:
+    /// it completes at once with -errno.
+    func submit(slot: Int, length: Int, isWrite: Bool, descriptor: Int32? = nil) throws(SystemCallError) {
         let result = CFunctionFS_io_submit_one(
-            context, controls + slot, descriptor, isWrite ? 1 : 0, buffer(slot), length, UInt64(slot))
+            context, controls + slot, descriptor ?? self.descriptor, isWrite ? 1 : 0, buffer(slot), length, UInt64(slot))
         guard result == 1 else {
             throw result < 0 ? .current("io_submit") : SystemCallError(systemCall: "io_submit", errno: EAGAIN)
         }
         inFlight.append(slot)
     }
 
+    /// Waits until at least one request completes (or `timeoutNanoseconds` pass; negative: no
+    /// limit) and returns every completion the kernel has, as (slot, bytes transferred or -errno).
+    /// The slots stay counted in flight until `finished`. Throws EINTR when a signal interrupted
+    /// the wait (the caller checks for cancellation). Blocking: only on an endpoint thread.
+    func waitForCompletions(timeoutNanoseconds: Int64 = -1) throws(SystemCallError) -> [(slot: Int, result: Int)] {
+        let count = CFunctionFS_io_getevents(context, 1, depth, events, timeoutNanoseconds)
+        if count < 0 { throw .current("io_getevents") }
+        return (0..<Int(count)).map { (Int(events[$0].data), Int(events[$0].res)) }
+    }
+
+    /// A completion `waitForCompletions` returned has been handled: the slot is no longer in
+    /// flight (and reserved again: submit or release it).
+    func finished(_ slot: Int) {
+        if let index = inFlight.firstIndex(of: slot) { inFlight.remove(at: index) }
+    }
+
     /// Waits for the oldest request in flight and returns its slot (reserved again: submit or
     /// release it) and result: bytes transferred, or -errno. Nil if none is in flight. Throws
-    /// EINTR when a signal interrupted the wait (the caller checks for cancellation).
+    /// EINTR when a signal interrupted the wait.
     func waitOldest() throws(SystemCallError) -> (slot: Int, result: Int)? {
         guard let oldest = inFlight.first else { return nil }
         while completed[oldest] == nil {
-            let count = CFunctionFS_io_getevents(context, 1, depth, events, -1)
-            if count < 0 { throw .current("io_getevents") }
-            for index in 0..<Int(count) {
-                completed[Int(events[index].data)] = Int(events[index].res)
-            }
+            for (slot, result) in try waitForCompletions() { completed[slot] = result }
         }
         inFlight.removeFirst()
         return (oldest, completed.removeValue(forKey: oldest)!)

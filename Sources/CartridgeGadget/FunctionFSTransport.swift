@@ -8,53 +8,70 @@ import Glibc
 /// One host session over the FunctionFS bulk endpoints: from an ENABLE until the next DISABLE,
 /// UNBIND or ENABLE (host unplugged, re-configured, or a new host process reset the interface).
 ///
-/// The endpoints are pipelined with Linux AIO (`EndpointAIO`), each driven by its own
-/// interruptible thread:
-/// - OUT: from the start of the session `readDepth` reads of `requestSize` bytes are kept queued,
-///   so the host's data lands in a posted request while the process is busy; completed reads are
-///   held (up to `readAheadLimit` bytes) until `receive` takes them, several transfers at once if
-///   the caller asks for that many bytes. Zero-length packets carry no bytes and are skipped.
-/// - IN: `send` queues the bytes in a `BulkOutQueue` and returns at once while less than
-///   `sendHighWater` bytes wait (then it suspends: back-pressure). The writer thread takes
-///   everything queued as one transfer (coalescing the frames of several senders), writes it as up
-///   to `writeDepth` requests in flight, and queues a zero-length packet right behind it when it
-///   empties the queue on a packet boundary (a small transfer without one is a plain blocking
-///   write). A failed write fails the next `send` (the session ends).
+/// Each endpoint has one interruptible thread, and no bytes are handed from one thread to another
+/// on the way between the bus and the caller beyond the one resume of the waiting task:
+/// - OUT (`ffs-rx`): blocking reads of `requestSize` bytes, one after the other (the kernel wakes
+///   the thread straight from the request's completion; an AIO read completes through a kernel
+///   worker, one more wake-up per transfer, which a busy or emulated CPU pays in latency). Received
+///   bytes are held (up to `readAheadLimit`) until `receive` takes them, several transfers at once
+///   if the caller asks for that many bytes. Zero-length packets carry no bytes and are skipped.
+/// - IN: `send` queues the bytes in a `BulkOutQueue` and submits them itself, on the caller's
+///   thread, as Linux AIO writes (`EndpointAIO`; the endpoints are non-blocking, O_NONBLOCK, so a
+///   submission never waits): up to `writeDepth` requests of `requestSize` bytes in flight, each
+///   transfer coalescing everything queued (the frames of several senders), with a zero-length
+///   packet queued right behind a transfer that empties the queue on a packet boundary. The
+///   `ffs-tx` thread reaps the write completions with `io_getevents` and submits what was queued
+///   meanwhile. `send` returns at once while less than `sendHighWater` bytes wait (then it
+///   suspends: back-pressure). A failed write fails the next `send` (the session ends).
 public final class FunctionFSTransport: CartridgeTransport {
     /// Bytes per AIO request (adbd uses 16 KiB; 64 KiB halves the requests on a fast bus).
     public static let requestSize = 64 * 1024
-    /// Reads kept queued on the OUT endpoint.
-    public static let readDepth = 4
-    /// Writes in flight on the IN endpoint (so one transfer is at most 512 KiB).
+    /// Writes in flight on the IN endpoint (so one transfer is at most 512 KiB), plus one slot
+    /// for the zero-length packet.
     public static let writeDepth = 8
-    /// Read ahead stops while this many received bytes wait for `receive`.
+    /// Reading stops while this many received bytes wait for `receive`.
     public static let readAheadLimit = 1024 * 1024
     /// `send` suspends while this many bytes wait to be written.
     public static let sendHighWater = 1024 * 1024
 
-    private let outDescriptor: Int32
-    private let inDescriptor: Int32
     /// wMaxPacketSize of the endpoints at the negotiated speed (64, 512 or 1024).
     public let packetSize: Int
     private let reader: DedicatedThread
     private let writer: DedicatedThread
     private let session: FunctionFSSessionState
-    private let writerAIO = WriterAIOBox()
     public let peerDescription: String
 
     /// The descriptors stay owned by the listener (they outlive sessions).
     init(outDescriptor: Int32, inDescriptor: Int32, packetSize: Int, peerDescription: String) {
-        self.outDescriptor = outDescriptor
-        self.inDescriptor = inDescriptor
         self.packetSize = max(packetSize, 8)
         self.peerDescription = peerDescription
+        // Non-blocking endpoints: a request on a disabled endpoint completes at once with EAGAIN
+        // instead of waiting in io_submit for the next ENABLE (senders submit from async code).
+        for descriptor in [outDescriptor, inDescriptor] {
+            let flags = fcntl(descriptor, F_GETFL)
+            if flags >= 0 && flags & O_NONBLOCK == 0 { _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK) }
+        }
+        let aio: EndpointAIO?
+        var setupFailure: SystemCallError?
+        do {
+            aio = try EndpointAIO(descriptor: inDescriptor, depth: Self.writeDepth + 1, requestSize: Self.requestSize)
+        } catch {
+            aio = nil
+            setupFailure = error
+        }
         session = FunctionFSSessionState(
+            aio: aio, outDescriptor: outDescriptor,
             outbound: BulkOutQueue(packetSize: packetSize, maximumTransfer: Self.requestSize * Self.writeDepth),
             peerDescription: peerDescription)
         reader = DedicatedThread(name: "ffs-rx", interruptible: true)
         writer = DedicatedThread(name: "ffs-tx", interruptible: true)
-        let (session, thread, descriptor) = (session, reader, outDescriptor)
-        reader.submit { FunctionFSTransport.readAhead(session: session, thread: thread, descriptor: descriptor) }
+        let (session, readerThread, writerThread) = (session, reader, writer)
+        reader.submit { session.readAhead(thread: readerThread) }
+        if let setupFailure {
+            session.failSend(setupFailure)
+        } else {
+            writer.submit { session.reapWrites(thread: writerThread) }
+        }
     }
 
     deinit { close() }
@@ -88,62 +105,6 @@ public final class FunctionFSTransport: CartridgeTransport {
         }
     }
 
-    /// The OUT endpoint's job for the whole session: keeps reads queued, hands completed ones to
-    /// `receive` in order, ends on cancellation or the first failed read.
-    private static func readAhead(session: FunctionFSSessionState, thread: DedicatedThread, descriptor: Int32) {
-        let aio: EndpointAIO
-        do {
-            aio = try EndpointAIO(descriptor: descriptor, depth: readDepth, requestSize: requestSize)
-        } catch {
-            session.failReceive(error)
-            return
-        }
-        defer { aio.destroy() }
-        var receivedAny = false
-        while true {
-            if thread.isCancelled {
-                session.failReceive(SystemCallError(systemCall: "read", errno: ECANCELED))
-                return
-            }
-            // Keep reads queued while the held bytes leave room for them.
-            let held = session.state.withLock { $0.received.count }
-            while held + (aio.inFlightCount + 1) * requestSize <= readAheadLimit, let slot = aio.reserveSlot() {
-                do {
-                    try aio.submit(slot: slot, length: requestSize, isWrite: false)
-                } catch {
-                    aio.release(slot)
-                    if error.errno == EINTR { break }  // interrupted while the endpoint is disabled: re-check
-                    session.failReceive(error)
-                    return
-                }
-            }
-            if aio.inFlightCount == 0 {
-                usleep(2_000)  // `receive` has not taken what is held yet
-                continue
-            }
-            let completion: (slot: Int, result: Int)?
-            do {
-                completion = try aio.waitOldest()
-            } catch {
-                if error.errno == EINTR { continue }
-                session.failReceive(error)
-                return
-            }
-            guard let (slot, result) = completion else { continue }
-            aio.release(slot)
-            if result < 0 {
-                // Before the first data a read can fail EPIPE while the host clears the halt (as adbd sees).
-                if Int32(-result) == EPIPE && !receivedAny { continue }
-                session.failReceive(SystemCallError(systemCall: "read", errno: Int32(-result)))
-                return
-            }
-            if result > 0 {
-                receivedAny = true
-                session.deliver([UInt8](UnsafeRawBufferPointer(start: aio.buffer(slot), count: result)))
-            }
-        }
-    }
-
     // MARK: Sending
 
     public func send(_ bytes: [UInt8]) async throws(TransportError) {
@@ -152,131 +113,39 @@ public final class FunctionFSTransport: CartridgeTransport {
             return
         }
         while true {
-            enum Step { case queued(startWriter: Bool), wait }
-            let step = try session.state.withLock { state throws(TransportError) -> Step in
+            typealias Waiters = [CheckedContinuation<Void, Never>]
+            let queued = try session.state.withLock { state throws(TransportError) -> Waiters? in
                 try session.checkSendable(state)
-                guard state.outbound.count < Self.sendHighWater else { return .wait }
+                guard state.outbound.count < Self.sendHighWater else { return nil }
                 state.outbound.append(bytes)
-                if state.writing { return .queued(startWriter: false) }
-                state.writing = true
-                return .queued(startWriter: true)
+                session.submitWrites(&state)
+                guard state.sendFailure != nil else { return [] }
+                defer { state.senders = [] }
+                return state.senders  // the write failed at once: waiting senders learn it too
             }
-            switch step {
-            case .queued(let startWriter):
-                if startWriter { startWriting() }
+            if let waiters = queued {
+                for waiter in waiters { waiter.resume() }
                 return
-            case .wait:
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = session.state.withLock { state -> Bool in
-                        if state.outbound.count < Self.sendHighWater || state.sendFailure != nil || state.ended || state.closed {
-                            return true
-                        }
-                        state.senders.append(continuation)
-                        return false
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = session.state.withLock { state -> Bool in
+                    if state.outbound.count < Self.sendHighWater || state.sendFailure != nil || state.ended || state.closed {
+                        return true
                     }
-                    if resumeNow { continuation.resume() }
+                    state.senders.append(continuation)
+                    return false
                 }
+                if resumeNow { continuation.resume() }
             }
-        }
-    }
-
-    private func startWriting() {
-        let (session, thread, descriptor, box, packetSize) = (session, writer, inDescriptor, writerAIO, packetSize)
-        let accepted = writer.submit {
-            FunctionFSTransport.writeQueued(session: session, thread: thread, descriptor: descriptor, box: box, packetSize: packetSize)
-        }
-        if !accepted { session.failSend(SystemCallError(systemCall: "write", errno: ECANCELED)) }
-    }
-
-    /// The IN endpoint's job: writes transfers until the queue is empty.
-    private static func writeQueued(
-        session: FunctionFSSessionState, thread: DedicatedThread, descriptor: Int32, box: WriterAIOBox, packetSize: Int
-    ) {
-        while true {
-            guard let transfer = session.nextTransfer() else { return }
-            do {
-                try write(transfer, descriptor: descriptor, thread: thread, box: box)
-            } catch {
-                session.failSend(error)
-                return
-            }
-        }
-    }
-
-    /// Writes one transfer as AIO requests of at most `requestSize` bytes, up to `writeDepth` in
-    /// flight, and the zero-length packet (a request of 0 bytes) queued right behind the data when
-    /// the transfer needs one, so that it leaves in the same bus frame instead of after the data's
-    /// completion has come back to this thread.
-    private static func write(_ transfer: BulkTransfer, descriptor: Int32, thread: DedicatedThread, box: WriterAIOBox) throws(SystemCallError) {
-        if transfer.bytes.count <= requestSize && !transfer.needsZeroLengthPacket {
-            // One request and nothing behind it: a blocking write wakes this thread straight from
-            // the request's completion (AIO completes through a kernel worker: one more wake-up
-            // per small frame, which costs latency on a busy or emulated CPU).
-            try blockingWrite(transfer.bytes, descriptor: descriptor, thread: thread)
-            return
-        }
-        if box.aio == nil { box.aio = try EndpointAIO(descriptor: descriptor, depth: writeDepth + 1, requestSize: requestSize) }
-        let aio = box.aio!
-        let bytes = transfer.bytes
-        let total = bytes.count
-        var submitted = 0
-        var completed = 0
-        var zeroLengthPacketSubmitted = !transfer.needsZeroLengthPacket
-        while completed < total || aio.inFlightCount > 0 || !zeroLengthPacketSubmitted {
-            if thread.isCancelled {
-                aio.destroy()
-                box.aio = nil
-                throw SystemCallError(systemCall: "write", errno: ECANCELED)
-            }
-            while submitted < total || !zeroLengthPacketSubmitted, let slot = aio.reserveSlot() {
-                let count = min(requestSize, total - submitted)
-                if count > 0 {
-                    bytes.withUnsafeBytes { aio.buffer(slot).copyMemory(from: $0.baseAddress! + submitted, byteCount: count) }
-                }
-                do {
-                    try aio.submit(slot: slot, length: count, isWrite: true)
-                } catch {
-                    aio.release(slot)
-                    if error.errno == EINTR { break }
-                    throw error
-                }
-                if count == 0 { zeroLengthPacketSubmitted = true }
-                submitted += count
-            }
-            let completion: (slot: Int, result: Int)?
-            do {
-                completion = try aio.waitOldest()
-            } catch {
-                if error.errno == EINTR { continue }
-                throw error
-            }
-            guard let (slot, result) = completion else { continue }
-            aio.release(slot)
-            if result < 0 { throw SystemCallError(systemCall: "write", errno: Int32(-result)) }
-            let expected = min(requestSize, total - completed)
-            guard result == expected else { throw SystemCallError(systemCall: "write", errno: EIO) }
-            completed += result
-        }
-    }
-
-    /// write(2) of all of `bytes`, retrying EINTR until cancelled.
-    private static func blockingWrite(_ bytes: [UInt8], descriptor: Int32, thread: DedicatedThread) throws(SystemCallError) {
-        var offset = 0
-        while offset < bytes.count {
-            if thread.isCancelled { throw SystemCallError(systemCall: "write", errno: ECANCELED) }
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + offset, bytes.count - offset) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .current("write")
-            }
-            offset += written
         }
     }
 
     // MARK: Ending
 
     /// The session is over (DISABLE, UNBIND, a new ENABLE, or the listener closing): in-flight and
-    /// later I/O fail with `.disconnected`. Returns once no endpoint call of this session is in flight.
+    /// later I/O fail with `.disconnected`. Returns once no endpoint call of this session is in
+    /// flight (senders submit only under the session's lock, and not once it has ended; the
+    /// writer's job cancels the requests in flight and returns).
     func end() {
         session.end()
         reader.cancel()
@@ -288,42 +157,56 @@ public final class FunctionFSTransport: CartridgeTransport {
     public func close() {
         guard session.markClosing() else { return }
         for _ in 0..<250 {
-            if !session.state.withLock({ $0.writing && !$0.ended }) { break }
+            if !session.state.withLock({ $0.isWriting && !$0.ended && $0.sendFailure == nil }) { break }
             usleep(2_000)
         }
         session.close()
         reader.shutdown()
         writer.shutdown()
-        writerAIO.aio?.destroy()
-        writerAIO.aio = nil
+        session.destroyAIO()
     }
 }
 
-/// The writer thread's AIO context, created with the first large transfer and kept for the
-/// session. Touched only by the writer thread's jobs, and by `close()` after that thread is joined.
-final class WriterAIOBox: @unchecked Sendable {
-    var aio: EndpointAIO?
-}
-
-/// What the endpoint threads and the transport's callers share, behind one lock.
-final class FunctionFSSessionState: Sendable {
+/// What the endpoint threads and the transport's callers share, behind one lock. The writes' AIO
+/// context is used under the lock (submissions, slot bookkeeping), except the writer thread's wait
+/// for completions.
+final class FunctionFSSessionState: @unchecked Sendable {
+    // @unchecked: `aio` is only touched under `state`'s lock (or by the writer thread's wait, which
+    // EndpointAIO allows), and destroyed once nothing can submit; the rest is immutable or in `state`.
     struct State {
         var closing = false
         var closed = false
         var ended = false
+        /// The writer thread stopped and destroyed the AIO context: nothing may be submitted.
+        var ioStopped = false
         var received = ReceivedBytes()
         var receiveFailure: TransportError?
         var receiver: CheckedContinuation<Void, Never>?
         var outbound: BulkOutQueue
-        var writing = false
+        /// The transfer being submitted: its bytes, how many are submitted, whether its
+        /// zero-length packet is still to be queued.
+        var current: [UInt8] = []
+        var currentSubmitted = 0
+        var zeroLengthPacketPending = false
+        /// Bytes of each write slot in flight.
+        var writesInFlight: [Int: Int] = [:]
         var sendFailure: TransportError?
         var senders: [CheckedContinuation<Void, Never>] = []
+
+        /// Bytes queued or in flight.
+        var isWriting: Bool {
+            !outbound.isEmpty || currentSubmitted < current.count || zeroLengthPacketPending || !writesInFlight.isEmpty
+        }
     }
 
     let state: Mutex<State>
     let peerDescription: String
+    private let aio: EndpointAIO?
+    private let outDescriptor: Int32
 
-    init(outbound: BulkOutQueue, peerDescription: String) {
+    init(aio: EndpointAIO?, outDescriptor: Int32, outbound: BulkOutQueue, peerDescription: String) {
+        self.aio = aio
+        self.outDescriptor = outDescriptor
         state = Mutex(State(outbound: outbound))
         self.peerDescription = peerDescription
     }
@@ -338,8 +221,43 @@ final class FunctionFSSessionState: Sendable {
         if state.ended { throw disconnected("send") }
     }
 
+    // MARK: The endpoint threads
+
+    /// The OUT endpoint's job for the whole session: reads one request after the other while the
+    /// held bytes leave room, hands each to `receive` (resuming it straight from this thread),
+    /// ends on cancellation or the first failed read.
+    func readAhead(thread: DedicatedThread) {
+        let size = FunctionFSTransport.requestSize
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        defer { buffer.deallocate() }
+        var receivedAny = false
+        while !thread.isCancelled {
+            if state.withLock({ $0.received.count }) + size > FunctionFSTransport.readAheadLimit {
+                usleep(2_000)  // `receive` has not taken what is held yet
+                continue
+            }
+            let count = Glibc.read(outDescriptor, buffer, size)
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }  // a signal: re-check cancellation
+                // Not enabled (yet or any more: O_NONBLOCK), or (before the first data) EPIPE while
+                // the host clears the halt, as adbd sees: look again shortly (end() cancels).
+                if code == EAGAIN || (code == EPIPE && !receivedAny) {
+                    usleep(2_000)
+                    continue
+                }
+                failReceive(SystemCallError(systemCall: "read", errno: code))
+                return
+            }
+            if count == 0 { continue }  // a zero-length packet
+            receivedAny = true
+            deliver([UInt8](UnsafeRawBufferPointer(start: buffer, count: count)))
+        }
+        failReceive(SystemCallError(systemCall: "read", errno: ECANCELED))
+    }
+
     /// Received bytes for `receive`.
-    func deliver(_ bytes: [UInt8]) {
+    private func deliver(_ bytes: [UInt8]) {
         let receiver = state.withLock { state in
             state.received.append(bytes)
             defer { state.receiver = nil }
@@ -348,9 +266,120 @@ final class FunctionFSSessionState: Sendable {
         receiver?.resume()
     }
 
+    /// The IN endpoint's job for the whole session: reaps write completions (every one the kernel
+    /// has at each wake-up), checks them, submits what was queued meanwhile, resumes the senders
+    /// that waited for room once per batch; ends on cancellation (then cancels what is in flight).
+    func reapWrites(thread: DedicatedThread) {
+        guard let aio else { return }
+        var failure: SystemCallError?
+        while !thread.isCancelled {
+            let completions: [(slot: Int, result: Int)]
+            do {
+                completions = try aio.waitForCompletions()
+            } catch {
+                if error.errno == EINTR { continue }
+                failure = error
+                break
+            }
+            let (senders, receiver) = state.withLock { state in handleWrites(completions, &state) }
+            for sender in senders { sender.resume() }
+            receiver?.resume()
+        }
+        state.withLock { $0.ioStopped = true }
+        aio.destroy()  // cancels the requests in flight and waits until the kernel let go of the buffers
+        failSend(failure ?? SystemCallError(systemCall: "write", errno: ECANCELED))
+    }
+
+    /// Applies a batch of write completions (lock held) and submits what is queued. Returns the
+    /// senders and the receiver to resume.
+    private func handleWrites(
+        _ completions: [(slot: Int, result: Int)], _ state: inout State
+    ) -> ([CheckedContinuation<Void, Never>], CheckedContinuation<Void, Never>?) {
+        guard let aio else { return ([], nil) }
+        for (slot, result) in completions {
+            aio.finished(slot)
+            let expected = state.writesInFlight.removeValue(forKey: slot) ?? 0
+            aio.release(slot)
+            guard state.sendFailure == nil else { continue }
+            if result < 0 {
+                // EAGAIN: the endpoint is not enabled (O_NONBLOCK), i.e. the host went away.
+                let code = Int32(-result) == EAGAIN ? ESHUTDOWN : Int32(-result)
+                recordSendFailure(SystemCallError(systemCall: "write", errno: code), &state)
+            } else if result != expected {
+                recordSendFailure(SystemCallError(systemCall: "write", errno: EIO), &state)
+            }
+        }
+        submitWrites(&state)
+        var senders: [CheckedContinuation<Void, Never>] = []
+        if state.outbound.count < FunctionFSTransport.sendHighWater || state.sendFailure != nil || state.ended {
+            senders = state.senders
+            state.senders = []
+        }
+        // A disconnect seen by a write also ends a waiting receive.
+        var receiver: CheckedContinuation<Void, Never>?
+        if state.ended {
+            receiver = state.receiver
+            state.receiver = nil
+        }
+        return (senders, receiver)
+    }
+
+    /// Submits queued bytes while write slots are free (lock held; called by `send` on the
+    /// caller's thread and by the I/O thread as writes complete). A transfer is everything queued
+    /// (up to `BulkOutQueue.maximumTransfer`), submitted as requests of at most `requestSize`
+    /// bytes, with its zero-length packet (a request of 0 bytes) right behind it when it needs one.
+    func submitWrites(_ state: inout State) {
+        guard let aio else { return }
+        let size = FunctionFSTransport.requestSize
+        while !state.ioStopped, !state.ended, !state.closed, state.sendFailure == nil {
+            if state.currentSubmitted == state.current.count && !state.zeroLengthPacketPending {
+                guard let transfer = state.outbound.nextTransfer() else { return }
+                state.current = transfer.bytes
+                state.currentSubmitted = 0
+                state.zeroLengthPacketPending = transfer.needsZeroLengthPacket
+            }
+            guard let slot = aio.reserveSlot() else { return }
+            let count = min(size, state.current.count - state.currentSubmitted)
+            if count > 0 {
+                let offset = state.currentSubmitted
+                state.current.withUnsafeBytes { aio.buffer(slot).copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+            }
+            do {
+                try aio.submit(slot: slot, length: count, isWrite: true)
+            } catch {
+                aio.release(slot)
+                recordSendFailure(error, &state)
+                return
+            }
+            state.writesInFlight[slot] = count
+            if count == 0 { state.zeroLengthPacketPending = false }
+            state.currentSubmitted += count
+        }
+    }
+
+    /// Destroys the AIO context once the writer thread has stopped (idempotent).
+    func destroyAIO() {
+        state.withLock { $0.ioStopped = true }
+        aio?.destroy()
+    }
+
+    // MARK: Failures and ending
+
+    private func recordReceiveFailure(_ error: SystemCallError, _ state: inout State) {
+        state.receiveFailure = state.receiveFailure ?? transportError(error, "receive", &state)
+    }
+
+    private func recordSendFailure(_ error: SystemCallError, _ state: inout State) {
+        state.sendFailure = state.sendFailure ?? transportError(error, "send", &state)
+        state.outbound.removeAll()
+        state.current = []
+        state.currentSubmitted = 0
+        state.zeroLengthPacketPending = false
+    }
+
     func failReceive(_ error: SystemCallError) {
         let receiver = state.withLock { state in
-            state.receiveFailure = state.receiveFailure ?? transportError(error, "receive", &state)
+            recordReceiveFailure(error, &state)
             defer { state.receiver = nil }
             return state.receiver
         }
@@ -359,30 +388,11 @@ final class FunctionFSSessionState: Sendable {
 
     func failSend(_ error: SystemCallError) {
         let senders = state.withLock { state in
-            state.sendFailure = state.sendFailure ?? transportError(error, "send", &state)
-            state.outbound.removeAll()
-            state.writing = false
+            recordSendFailure(error, &state)
             defer { state.senders = [] }
             return state.senders
         }
         for sender in senders { sender.resume() }
-    }
-
-    /// The next transfer for the writer thread; nil (and the writer stops) when nothing is queued.
-    func nextTransfer() -> BulkTransfer? {
-        let (transfer, senders) = state.withLock { state -> (BulkTransfer?, [CheckedContinuation<Void, Never>]) in
-            guard !state.ended, !state.closed, let transfer = state.outbound.nextTransfer() else {
-                state.writing = false
-                state.outbound.removeAll()
-                defer { state.senders = [] }
-                return (nil, state.senders)
-            }
-            guard state.outbound.count < FunctionFSTransport.sendHighWater else { return (transfer, []) }
-            defer { state.senders = [] }
-            return (transfer, state.senders)
-        }
-        for sender in senders { sender.resume() }
-        return transfer
     }
 
     private func transportError(_ error: SystemCallError, _ operation: String, _ state: inout State) -> TransportError {

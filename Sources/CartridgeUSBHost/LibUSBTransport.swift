@@ -10,10 +10,15 @@ import Glibc
 /// libusb transfers completed on the context's event thread (no thread blocks per transfer).
 ///
 /// Both directions are pipelined:
-/// - IN: from the moment the interface is claimed `readDepth` transfers of `readSize` bytes (a
-///   multiple of wMaxPacketSize, so no LIBUSB_ERROR_OVERFLOW) stay submitted; the completion
-///   callback keeps the bytes (up to `readAheadLimit`) and resubmits, so the device's next write
-///   always finds a posted buffer. `receive` hands out held bytes, several transfers' worth if asked.
+/// - IN: transfers of `readSize` bytes (a multiple of wMaxPacketSize, so no
+///   LIBUSB_ERROR_OVERFLOW) are submitted while a `receive` waits (one), and while the device
+///   streams (`readDepth`: a transfer that came back full is resubmitted at once, with the others
+///   kept posted, so a long write always finds a posted buffer); the completion callback keeps the
+///   bytes (up to `readAheadLimit`) and resumes the waiting `receive` itself. `receive` hands out
+///   held bytes, several transfers' worth if asked. Between messages nothing stays posted: a
+///   posted IN transfer makes a host controller poll the device (dummy_hcd, the VM's, runs its
+///   transfer timer every 125 µs while any transfer is pending), and the device's bytes wait for
+///   the next `receive` in its own queue.
 /// - OUT: `send` queues the bytes in a `BulkOutQueue` and returns while less than `sendHighWater`
 ///   bytes wait; up to `writeDepth` transfers are in flight, each coalescing everything queued
 ///   (frames of several senders leave together) and flagged LIBUSB_TRANSFER_ADD_ZERO_PACKET when it
@@ -27,7 +32,7 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
 
     /// The largest single OUT transfer.
     public static let maximumTransferSize = 1024 * 1024
-    /// IN transfers kept submitted, and their size.
+    /// IN transfers submitted while the device streams (one while a `receive` waits), and their size.
     public static let readDepth = 4
     public static let readSize = 128 * 1024
     /// Read ahead pauses while this many received bytes wait for `receive`.
@@ -48,7 +53,6 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
         self.instance = instance
         self.device = device
         core = LibUSBTransferCore(handle: handle, endpoints: endpoints, peerDescription: "usb:\(device.serialNumber ?? device.location)")
-        core.startReading()
     }
 
     deinit { close() }
@@ -60,7 +64,7 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
             let step: Step = core.state.withLock { state in
                 if state.closed { return .failed(TransportError(.closed, "\(core.peerDescription) is closed")) }
                 if let bytes = state.received.take(upTo: maximumCount) {
-                    core.submitReads(&state)
+                    core.submitReads(&state)  // room again below the read-ahead limit
                     return .bytes(bytes)
                 }
                 if let failure = state.receiveFailure { return .failed(failure) }
@@ -81,6 +85,11 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
                             return true
                         }
                         state.receiver = continuation
+                        core.submitReads(&state)  // at least one IN transfer while someone waits
+                        if state.receiveFailure != nil {
+                            state.receiver = nil
+                            return true
+                        }
                         return false
                     }
                     if resumeNow { continuation.resume() }
@@ -175,6 +184,8 @@ final class LibUSBTransferCore: @unchecked Sendable {
         var readOrder: [Int] = []
         var readsDone: [Int: (status: Int32, actual: Int)] = [:]
         var idleReads: [Int]
+        /// The last IN transfer came back full: the device is in the middle of a long write.
+        var streaming = false
         var outbound: BulkOutQueue
         var writesInFlight = 0
         var sendFailure: TransportError?
@@ -202,13 +213,14 @@ final class LibUSBTransferCore: @unchecked Sendable {
             outbound: BulkOutQueue(packetSize: endpoints.outPacketSize, maximumTransfer: LibUSBTransport.maximumTransferSize)))
     }
 
-    func startReading() { state.withLock { submitReads(&$0) } }
-
-    /// Submits idle read slots while the held bytes leave room (called with the lock held).
+    /// Submits idle read slots (lock held): `readDepth` while the device streams, one while a
+    /// `receive` waits, none otherwise; never more than the held bytes leave room for.
     func submitReads(_ state: inout State) {
         guard !state.closed, state.receiveFailure == nil else { return }
         let size = LibUSBTransport.readSize
-        while state.received.count + (state.readOrder.count + 1) * size <= LibUSBTransport.readAheadLimit,
+        let wanted = state.streaming ? LibUSBTransport.readDepth : (state.receiver != nil ? 1 : 0)
+        while state.readOrder.count < wanted,
+            state.received.count + (state.readOrder.count + 1) * size <= LibUSBTransport.readAheadLimit,
             let slot = state.idleReads.popLast()
         {
             let transfer = readTransfers[slot]
@@ -240,6 +252,8 @@ final class LibUSBTransferCore: @unchecked Sendable {
                 state.readOrder.removeFirst()
                 state.idleReads.append(oldest)
                 if done.status == Int32(LIBUSB_TRANSFER_COMPLETED.rawValue) {
+                    // Full: the device's write goes on (keep reading ahead); short: it ended.
+                    state.streaming = done.actual == LibUSBTransport.readSize
                     if done.actual > 0 {  // 0: a zero-length packet ended an empty transfer
                         state.received.append([UInt8](UnsafeRawBufferPointer(start: readBuffers[oldest], count: done.actual)))
                     }
@@ -247,9 +261,10 @@ final class LibUSBTransferCore: @unchecked Sendable {
                     state.receiveFailure = transferFailure(done.status, "receive", endpoints.inAddress, &state)
                 }
             }
-            submitReads(&state)
-            defer { state.receiver = nil }
-            return state.receiver
+            let receiver = state.received.isEmpty && state.receiveFailure == nil ? nil : state.receiver
+            if receiver != nil { state.receiver = nil }
+            submitReads(&state)  // streaming: read on; a receiver still waiting (a ZLP came): one
+            return receiver
         }
         receiver?.resume()
     }

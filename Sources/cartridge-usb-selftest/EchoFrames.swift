@@ -28,10 +28,11 @@ enum EchoFrames {
 
     static func receive(exactly count: Int, from transport: any CartridgeTransport) async throws(TransportError) -> [UInt8] {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
         while bytes.count < count {
             let chunk = try await transport.receive(maximumCount: count - bytes.count)
             if chunk.isEmpty { throw TransportError(.disconnected, "end of stream after \(bytes.count) of \(count) bytes") }
+            if chunk.count == count { return chunk }  // all of it at once: no copy
+            if bytes.isEmpty { bytes.reserveCapacity(count) }
             bytes += chunk
         }
         return bytes
@@ -42,24 +43,14 @@ enum EchoFrames {
         try await roundTrip(transport, frame: frame(payloadSize: payloadSize, number: number))
     }
 
-    /// Sends `frame` and checks that the same bytes come back.
+    /// Sends `frame` and checks that the same bytes come back. The send and the receive are not
+    /// run concurrently (no child task per round trip, which would be timed too): the USB
+    /// transports' `send` returns as soon as the bytes are queued (below the transport's high-water
+    /// mark, which one frame never waits for), so the receive starts while the bytes travel.
     static func roundTrip(_ transport: any CartridgeTransport, frame: [UInt8]) async throws(TransportError) -> Bool {
         let payloadSize = frame.count - 4
-        async let sent: Void = transport.send(frame)
-        let echoed: [UInt8]
-        do {
-            echoed = try await receive(exactly: frame.count, from: transport)
-        } catch {
-            try? await sent
-            throw error
-        }
-        do {
-            try await sent
-        } catch let error as TransportError {
-            throw error
-        } catch {
-            throw TransportError(.io, "send failed: \(error)")
-        }
+        try await transport.send(frame)
+        let echoed = try await receive(exactly: frame.count, from: transport)
         let same = echoed.count == frame.count
             && echoed.withUnsafeBytes { left in frame.withUnsafeBytes { right in memcmp(left.baseAddress!, right.baseAddress!, frame.count) == 0 } }
         if !same {

@@ -9,6 +9,9 @@
 #        CARTRIDGE_VM_CONFIGURATION=debug ...      (debug binaries instead; default release, so every
 #                                                  FIGURE line is a release build's)
 #        CARTRIDGE_VM_BIN_DIR=DIR ...              (use the binaries in DIR; no build)
+#        CARTRIDGE_VM_ONLY=echo ...                (only the echo figures: C, Swift and mixed pairs, and
+#                                                  the stand-in PING/EMBED over USB and the socket; a few
+#                                                  minutes, for iterating on the transports, not a test run)
 #        CARTRIDGE_VM_MODE=demo CARTRIDGE_VM_IMAGE=IMAGE ...   (scripts/demo.sh --usb: serve IMAGE over USB
 #                                                  and run the demo queries instead of the tests)
 # Needs (Debian 12): qemu-system-x86 busybox-static cpio kmod apt (apt-get download of the kernel
@@ -78,6 +81,9 @@ case "$mode" in
     demo) [ -f "${CARTRIDGE_VM_IMAGE:-}" ] || fail "CARTRIDGE_VM_MODE=demo needs CARTRIDGE_VM_IMAGE=<image file>" ;;
     *) fail "CARTRIDGE_VM_MODE must be test or demo" ;;
 esac
+only=${CARTRIDGE_VM_ONLY:-}
+case "$only" in ""|echo) ;; *) fail "CARTRIDGE_VM_ONLY must be echo" ;; esac
+[ -n "$only" ] && CARTRIDGE_VM_NO_CHAT=1
 if [ -z "${CARTRIDGE_VM_SKIP_BUILD:-}" ] && [ -z "${CARTRIDGE_VM_BIN_DIR:-}" ]; then
     for product in "${products[@]}"; do
         (cd "$root" && swift build -c "$configuration" --product "$product" >"$work/build.log" 2>&1) \
@@ -130,7 +136,7 @@ missing=$(ldd "$udevadm" | grep "not found" || true)
 # it); otherwise the self-test's stand-in model. Defaults: the shared development models, if present.
 checkpoint=${CARTRIDGE_VM_CHECKPOINT:-/work/shared/models/stories260K.bin}
 tokenizer=${CARTRIDGE_VM_TOKENIZER:-/work/shared/models/llama2-tokenizer.bin}
-if [ "$mode" = test ] && [ -f "$checkpoint" ] && [ -f "$tokenizer" ]; then
+if [ "$mode" = test ] && [ -z "$only" ] && [ -f "$checkpoint" ] && [ -f "$tokenizer" ]; then
     mkdir -p "$stage/model"
     cp "$checkpoint" "$stage/model/model.bin"
     cp "$tokenizer" "$stage/model/tokenizer.bin"
@@ -165,6 +171,7 @@ if [ "$mode" = test ] && [ -z "${CARTRIDGE_VM_NO_CHAT:-}" ]; then
 fi
 cp "$root/scripts/vm/init" "$stage/init"
 echo "${CARTRIDGE_VM_BIN_DIR:+binaries from }${CARTRIDGE_VM_BIN_DIR:-$configuration build}" >"$stage/build.kind"
+[ "$only" = echo ] && touch "$stage/only-echo"
 if [ "$mode" = demo ]; then
     mkdir -p "$stage/model"
     cp "$CARTRIDGE_VM_IMAGE" "$stage/model/demo.cart"
@@ -172,7 +179,7 @@ if [ "$mode" = demo ]; then
     cp "$root/scripts/demo-queries.sh" "$stage/demo-queries.sh"
 else
     cp "$root/scripts/vm/usb-tests.sh" "$stage/run.sh"
-    cp "$root/scripts/vm/usb-protocol-tests.sh" "$root/scripts/vm/usb-chat-tests.sh" "$stage/"
+    cp "$root/scripts/vm/usb-protocol-tests.sh" "$root/scripts/vm/usb-stand-in-tests.sh" "$root/scripts/vm/usb-chat-tests.sh" "$stage/"
     cp -r "$root/conformance" "$stage/conformance"
 fi
 chmod +x "$stage/init" "$stage"/*.sh

@@ -41,24 +41,28 @@ start_device() {
     device=$!
 }
 
-# c_echo LOG: the C baseline of the echo figures (scripts/vm/echo): a plain FunctionFS echo
-# gadget made here with configfs and a libusb client measuring what `cartridge-usb-selftest
-# bench` measures, the same way; removed again afterwards. Appends the client's lines to LOG.
+# c_echo LOG [SUBCLASS HOST...]: the C baseline of the echo figures (scripts/vm/echo): a plain
+# FunctionFS echo gadget made here with configfs and a libusb client measuring what
+# `cartridge-usb-selftest bench` measures, the same way; removed again afterwards. Appends the
+# client's lines to LOG. With SUBCLASS ca and a HOST command the gadget's interface is ff/ca/01
+# and HOST (the Swift bench) is the client instead: the Swift host timed against the C device.
 c_echo() {
+    log=$1; subclass=${2:-ec}
+    if [ $# -gt 2 ]; then shift 2; else set -- /usr/bin/usb-echo --pings 300 --seconds 1; fi
     echo_gadget=/sys/kernel/config/usb_gadget/c-echo
     mkdir -p $echo_gadget/strings/0x409 $echo_gadget/configs/c.1 $echo_gadget/functions/ffs.c-echo /run/c-echo
     echo 0x1209 >$echo_gadget/idVendor; echo 0x0002 >$echo_gadget/idProduct
     echo c-echo >$echo_gadget/strings/0x409/serialnumber
     ln -s $echo_gadget/functions/ffs.c-echo $echo_gadget/configs/c.1/
     mount -t functionfs c-echo /run/c-echo
-    /usr/bin/ffs-echo /run/c-echo >/tmp/c-echo-device.log 2>&1 &
+    /usr/bin/ffs-echo /run/c-echo "$subclass" >/tmp/c-echo-device.log 2>&1 &
     c_echo_device=$!
     if wait_for /tmp/c-echo-device.log "ffs-echo: ready" 20 && echo $udc >$echo_gadget/UDC \
-        && timeout 90 /usr/bin/usb-echo --pings 300 --seconds 1 >>"$1" 2>&1; then
+        && timeout 90 "$@" >>"$log" 2>&1; then
         c_echo_status=0
     else
         c_echo_status=1
-        tail -5 /tmp/c-echo-device.log >>"$1"
+        tail -5 /tmp/c-echo-device.log >>"$log"
     fi
     kill $c_echo_device; wait $c_echo_device 2>/dev/null
     echo "" >$echo_gadget/UDC 2>/dev/null
@@ -69,7 +73,69 @@ c_echo() {
     return $c_echo_status
 }
 
+# stop_device: SIGTERM to the echo device, SIGKILL after 15 s.
+stop_device() {
+    kill -TERM $device
+    i=0
+    while kill -0 $device 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 $device 2>/dev/null; wait $device 2>/dev/null
+}
+
+# echo_side_by_side: step 10 (below), a function so that CARTRIDGE_VM_ONLY=echo can run it alone.
+#     The Swift transports beside the C baseline: C, Swift, C, Swift, one right after the other,
+#     so that the host's load (other builds on a shared machine) hits both alike; for each frame
+#     size the better of the two runs of each, and their ratio. (The Swift side is the echo device
+#     of the steps above, started again, and `cartridge-usb-selftest bench`.) Then the mixed
+#     pairs, once each, to tell the device side's time from the host side's: the C host
+#     (usb-echo) against the Swift device, the Swift host (bench) against the C device.
+echo_side_by_side() {
+    : >/tmp/c-echo.log; : >/tmp/swift-echo.log; : >/tmp/mixed-echo.log
+    side_by_side_ok=yes
+    for round in 1 2; do
+        c_echo /tmp/c-echo.log || side_by_side_ok=no
+        start_device ""
+        if wait_for /tmp/device.log "device: ready" 30 \
+            && timeout 90 $selftest bench --pings 300 --seconds 1 --wait 20 >>/tmp/swift-echo.log 2>&1; then :; else side_by_side_ok=no; fi
+        stop_device
+    done
+    sed -n "s/^c-echo: /FIGURE c-echo: /p" /tmp/c-echo.log
+    sed -n "s/^bench: /FIGURE swift-echo: /p" /tmp/swift-echo.log
+    best() { sed -n "$2" "$1" | sort -n | tail -n 1; }
+    for size in 16384 65536 1048576; do
+        c=$(best /tmp/c-echo.log "s/^c-echo: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
+        swift=$(best /tmp/swift-echo.log "s/^bench: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
+        [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, best of 2 side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
+    done
+    c=$(sed -n "s/^c-echo: ping .*median \([0-9]*\) us.*/\1/p" /tmp/c-echo.log | sort -n | head -n 1)
+    swift=$(sed -n "s/^bench: ping .*median \([0-9]*\) us.*/\1/p" /tmp/swift-echo.log | sort -n | head -n 1)
+    [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo 16-byte round trip, best of 2 side by side: Swift median $swift us, C $c us"
+    [ $side_by_side_ok = yes ] && pass c-echo-and-swift-echo-side-by-side || fail c-echo-and-swift-echo-side-by-side "$(tail -n 4 /tmp/c-echo.log /tmp/swift-echo.log)"
+    # Mixed pairs (figures only: no CHECK, a failure shows as a missing FIGURE and its log lines).
+    start_device ""
+    if wait_for /tmp/device.log "device: ready" 30; then
+        timeout 90 /usr/bin/usb-echo --pings 300 --seconds 1 --subclass ca >/tmp/mixed.log 2>&1
+        sed "s/^c-echo: /C host, Swift device: /" /tmp/mixed.log >>/tmp/mixed-echo.log
+    fi
+    stop_device
+    : >/tmp/mixed.log
+    c_echo /tmp/mixed.log ca $selftest bench --pings 300 --seconds 1 --wait 20
+    sed -n "s/^bench: /Swift host, C device: /p" /tmp/mixed.log >>/tmp/mixed-echo.log
+    sed "s/^/FIGURE mixed echo: /" /tmp/mixed-echo.log
+}
+
 echo "vm: kernel $(uname -r), UDCs: $(ls /sys/class/udc), binaries: $(cat /build.kind)"
+
+# CARTRIDGE_VM_ONLY=echo (run-usb-tests.sh): only the echo figures and the stand-in PING/EMBED
+# figures, for iterating on the transports (no CHECK count to compare: not a test run).
+if [ -f /only-echo ]; then
+    echo_side_by_side
+    echo "---- device log"
+    tail -n 20 /tmp/device.log | sed "s/^/  [device] /"
+    cli=/usr/bin/cartridge
+    . /usb-stand-in-tests.sh
+    if [ $failures = 0 ]; then echo "CARTRIDGE-VM-RESULT: PASS"; else echo "CARTRIDGE-VM-RESULT: FAIL ($failures)"; fi
+    exit 0
+fi
 
 # 1. A daemon killed with SIGKILL leaves its gadget in configfs; the next start removes it.
 start_device ""
@@ -207,34 +273,8 @@ status=$?
 if [ $status = 0 ] && [ ! -d $gadget ] && ! grep -q functionfs /proc/mounts; then pass sigterm-teardown
 else fail sigterm-teardown "(exit $status, gadget dir $( [ -d $gadget ] && echo present || echo gone), mounts: $(grep functionfs /proc/mounts))"; fi
 
-# 10. The Swift transports beside the C baseline: C, Swift, C, Swift, one right after the other,
-#     so that the host's load (other builds on a shared machine) hits both alike; for each frame
-#     size the better of the two runs of each, and their ratio. (The Swift side is the echo device
-#     of the steps above, started again, and `cartridge-usb-selftest bench`.)
-: >/tmp/c-echo.log; : >/tmp/swift-echo.log
-side_by_side_ok=yes
-for round in 1 2; do
-    c_echo /tmp/c-echo.log || side_by_side_ok=no
-    start_device ""
-    if wait_for /tmp/device.log "device: ready" 30 \
-        && timeout 90 $selftest bench --pings 300 --seconds 1 --wait 20 >>/tmp/swift-echo.log 2>&1; then :; else side_by_side_ok=no; fi
-    kill -TERM $device
-    i=0
-    while kill -0 $device 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -9 $device 2>/dev/null; wait $device 2>/dev/null
-done
-sed -n "s/^c-echo: /FIGURE c-echo: /p" /tmp/c-echo.log
-sed -n "s/^bench: /FIGURE swift-echo: /p" /tmp/swift-echo.log
-best() { sed -n "$2" "$1" | sort -n | tail -n 1; }
-for size in 16384 65536 1048576; do
-    c=$(best /tmp/c-echo.log "s/^c-echo: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
-    swift=$(best /tmp/swift-echo.log "s/^bench: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
-    [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, best of 2 side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
-done
-c=$(sed -n "s/^c-echo: ping .*median \([0-9]*\) us.*/\1/p" /tmp/c-echo.log | sort -n | head -n 1)
-swift=$(sed -n "s/^bench: ping .*median \([0-9]*\) us.*/\1/p" /tmp/swift-echo.log | sort -n | head -n 1)
-[ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo 16-byte round trip, best of 2 side by side: Swift median $swift us, C $c us"
-[ $side_by_side_ok = yes ] && pass c-echo-and-swift-echo-side-by-side || fail c-echo-and-swift-echo-side-by-side "$(tail -n 4 /tmp/c-echo.log /tmp/swift-echo.log)"
+# 10. The Swift transports beside the C baseline (echo_side_by_side above).
+echo_side_by_side
 
 echo "---- device log (phase 1)"
 sed "s/^/  [device] /" /tmp/device.log

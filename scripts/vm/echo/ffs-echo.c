@@ -7,8 +7,11 @@
  * (the same ZLP rule as the cartridge protocol). The gadget itself (configfs, UDC) is set up by
  * the calling shell script.
  *
- * Usage: ffs-echo MOUNTPOINT     (FunctionFS mounted there; prints "ffs-echo: ready" once the
- *                                 descriptors are written, then the script binds the UDC)
+ * Usage: ffs-echo MOUNTPOINT [SUBCLASS]
+ *        (FunctionFS mounted there; prints "ffs-echo: ready" once the descriptors are written, then
+ *        the script binds the UDC. SUBCLASS, hex, default ec: with ca the interface is ff/ca/01 and
+ *        the Swift host (`cartridge-usb-selftest bench`) takes it for a cartridge, so the Swift
+ *        host can be timed against the C device.)
  * Build: cc -O2 -pthread -o ffs-echo ffs-echo.c
  */
 #include <endian.h>
@@ -39,7 +42,7 @@ struct speed_descriptors {
 } __attribute__((packed));
 
 /* Little-endian fields written as host integers: the VM is x86_64. */
-static const struct {
+static struct {
     struct usb_functionfs_descs_head_v2 header;
     uint32_t fs_count, hs_count;
     struct speed_descriptors fs, hs;
@@ -138,7 +141,9 @@ static int open_file(const char *directory, const char *name) {
 }
 
 int main(int argc, char **argv) {
-    if (argc != 2) { fprintf(stderr, "usage: ffs-echo MOUNTPOINT\n"); return 2; }
+    if (argc != 2 && argc != 3) { fprintf(stderr, "usage: ffs-echo MOUNTPOINT [SUBCLASS]\n"); return 2; }
+    if (argc == 3) descriptors.fs.interface.bInterfaceSubClass = descriptors.hs.interface.bInterfaceSubClass =
+        (uint8_t)strtoul(argv[2], NULL, 16);
     ep0 = open_file(argv[1], "ep0");
     if (write(ep0, &descriptors, sizeof descriptors) != sizeof descriptors) { perror("ffs-echo: descriptors"); return 1; }
     if (write(ep0, &strings, sizeof strings) != sizeof strings) { perror("ffs-echo: strings"); return 1; }

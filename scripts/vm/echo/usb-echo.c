@@ -6,7 +6,9 @@
  * zero-length packet when its length is a multiple of wMaxPacketSize, while IN transfers of at
  * least 64 KiB read the echo back; every echo is compared with what was sent).
  *
- * Usage: usb-echo [--pings N] [--seconds S]
+ * Usage: usb-echo [--pings N] [--seconds S] [--subclass HEX]
+ *        (--subclass ca: talk to a cartridge interface ff/ca/01, i.e. time the Swift echo device
+ *        `cartridge-usb-selftest device` from the C host)
  * Output lines: "c-echo: ping ..." and "c-echo: echo N-byte frames: X MB/s each way (...)".
  * Build: cc -O2 -o usb-echo usb-echo.c $(pkg-config --cflags --libs libusb-1.0)
  */
@@ -20,6 +22,7 @@ static libusb_context *context;
 static libusb_device_handle *handle;
 static unsigned char out_address, in_address;
 static int packet = 512;
+static int subclass = 0xec;
 
 static double now(void) {
     struct timespec t;
@@ -41,7 +44,7 @@ static int find_echo_device(void) {
         if (libusb_get_active_config_descriptor(list[i], &config) != 0) continue;
         for (int n = 0; n < config->bNumInterfaces && !found; n++) {
             const struct libusb_interface_descriptor *setting = &config->interface[n].altsetting[0];
-            if (setting->bInterfaceClass != 0xff || setting->bInterfaceSubClass != 0xec || setting->bInterfaceProtocol != 0x01)
+            if (setting->bInterfaceClass != 0xff || setting->bInterfaceSubClass != subclass || setting->bInterfaceProtocol != 0x01)
                 continue;
             for (int e = 0; e < setting->bNumEndpoints; e++) {
                 const struct libusb_endpoint_descriptor *endpoint = &setting->endpoint[e];
@@ -103,12 +106,13 @@ int main(int argc, char **argv) {
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--pings") == 0) pings = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[i + 1]);
+        else if (strcmp(argv[i], "--subclass") == 0) subclass = (int)strtol(argv[i + 1], NULL, 16);
     }
     int status = libusb_init(&context);
     if (status != 0) fail("init", status);
     double deadline = now() + 20;
     while (!find_echo_device()) {
-        if (now() > deadline) { fprintf(stderr, "usb-echo: no ff/ec/01 device\n"); return 1; }
+        if (now() > deadline) { fprintf(stderr, "usb-echo: no ff/%02x/01 device\n", subclass); return 1; }
         libusb_exit(context);
         struct timespec pause = {0, 100000000};
         nanosleep(&pause, NULL);
