@@ -4,7 +4,7 @@ public import CartridgeTransport
 
 /// Errors of the host side of USB (libusb): discovery, opening, claiming, transfers.
 /// Carries the libusb error code and name when libusb reported one.
-public struct USBHostError: Error, Sendable, CustomStringConvertible {
+public struct USBHostError: ModuleError {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: Hashable, Sendable {
             case notFound, ambiguous, permissionDenied, busy, disconnected, closed, unsupported, io
@@ -91,11 +91,9 @@ public struct USBHostError: Error, Sendable, CustomStringConvertible {
         return TransportError(transportCode, message, cause: self, fileID: location.fileID, line: location.line)
     }
 
-    public var description: String {
-        var text = "USBHostError.\(code): \(message)"
-        if let libusbName, let libusbCode { text += " [\(libusbName) (\(libusbCode))]" }
-        if let cause { text += " (cause: \(cause))" }
-        text += " [\(location)]"
-        return text
+    /// The libusb status, printed in brackets by `description` (the shared `ModuleError` format).
+    public var details: [String] {
+        guard let libusbName, let libusbCode else { return [] }
+        return ["\(libusbName) (\(libusbCode))"]
     }
 }
