@@ -86,10 +86,13 @@ struct PowerLoopTests {
         // Within one second of the drop, tokens come at the laptop's rate (<= 3.05 tok/s, gaps >= ~0.3 s).
         let slow = tokens.filter { $0.0 > laptop.0 + .seconds(1) && $0.0 < back.0 }
         #expect(slow.count >= 2, "tokens during the laptop phase: \(slow.count)")
-        for pair in zip(slow, slow.dropFirst()) {
-            // 328 ms at 3.05 tok/s; the margin absorbs scheduling jitter on a loaded machine
-            // (uncapped, tokens of this model come every few milliseconds).
-            #expect(pair.0.0.duration(to: pair.1.0) >= .milliseconds(200), "gap \(pair.0.0.duration(to: pair.1.0))")
+        if slow.count >= 2 {
+            // 328 ms a token at 3.05 tok/s. Measured at the client, one token delivered late
+            // shortens the gap after it, so the rate is checked over the whole phase, with a
+            // margin of 150 ms for lateness at the phase's ends (uncapped, tokens of this model
+            // come every few milliseconds, so a broken throttle misses this by far).
+            let span = slow[0].0.duration(to: slow[slow.count - 1].0)
+            #expect(span >= .milliseconds(328 * (slow.count - 1) - 150), "\(slow.count) tokens in \(span) during the laptop phase")
         }
         // And faster again within one second after the charger returns.
         let fast = tokens.filter { $0.0 > back.0 + .seconds(1) }

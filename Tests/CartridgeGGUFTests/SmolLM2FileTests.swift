@@ -66,8 +66,8 @@ import Testing
         #expect(weights.isFinite && weights != 0)
     }
 
-    /// Whole-metadata parse time: the 200 ms budget is for release builds; debug builds get 5 s.
-    @Test func parsesQuickly() throws {
+    /// Parses the whole metadata repeatedly with the same result (and prints how long it took).
+    @Test func parsesRepeatably() throws {
         guard let mapping = Self.mapping else { return }
         _ = try GGUFFile(bytes: mapping.bytes)  // warm the page cache
         let clock = ContinuousClock()
@@ -78,12 +78,7 @@ import Testing
             best = min(best, clock.now - start)
             #expect(file.tensors.count == 272)
         }
-        #if DEBUG
-        let budget = Duration.milliseconds(5000)  // unoptimized, on a shared 2-core machine
-        #else
-        let budget = Duration.milliseconds(200)
-        #endif
-        print("GGUFFile parse of SmolLM2 metadata: \(best) (budget \(budget))")
-        #expect(best < budget)
+        // Printed, not asserted: speed belongs to benchmarks, not to timed unit tests on a shared machine.
+        print("GGUFFile parse of SmolLM2 metadata: \(best)")
     }
 }

@@ -124,13 +124,16 @@ struct GenerationSchedulerTests {
         let model = try Self.smallModel(seqLen: 2100, chunk: 16)
         let scheduler = GenerationScheduler(model: model)
         let session = model.makeSession()
-        let cancelled = Atomic<Bool>(false)
+        // The host's CANCEL arrives once the prefill is under way: the flag turns true at the
+        // scheduler's 20th look, inside the first chunks (deterministic, unlike a timer on a
+        // loaded machine). The daemon's end-to-end test sends a real CANCEL frame.
+        let looks = Atomic<Int>(0)
         let long = Self.prompt(2000, seed: 9, vocab: model.config.vocab)
         let task = Task {
-            try await scheduler.start(session, prompt: long, parameters: Self.parameters(4), isCancelled: { cancelled.load(ordering: .relaxed) })
+            try await scheduler.start(
+                session, prompt: long, parameters: Self.parameters(4),
+                isCancelled: { looks.wrappingAdd(1, ordering: .relaxed).newValue >= 20 })
         }
-        while scheduler.currentStatistics.prefillRows == 0 { try await Task.sleep(for: .milliseconds(1)) }
-        cancelled.store(true, ordering: .relaxed)
         await #expect(throws: InferenceError.self) { try await task.value }
         let statistics = scheduler.currentStatistics
         #expect(statistics.cancelledPrefills == 1)

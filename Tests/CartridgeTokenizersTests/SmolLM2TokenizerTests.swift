@@ -89,7 +89,7 @@ struct SmolLM2TokenizerTests {
         #expect(tokenizer.decode(plain) == text)
     }
 
-    @Test("a 4 KiB English text encodes in milliseconds")
+    @Test("a 4 KiB English text encodes and decodes back, cold and with the word cache")
     func speed() throws {
         let metadata = try #require(SmolLM2Reference.metadata)
         let tokens = metadata.strings("tokenizer.ggml.tokens") ?? []
@@ -111,6 +111,6 @@ struct SmolLM2TokenizerTests {
         let warm = clock.measure { ids = tokenizer.encode(text, addSpecial: false, parseSpecial: true) }
         print("SmolLM2 tokenizer built from the GGUF arrays in \(build); 4 KiB text: \(ids.count) tokens, \(cold) cold, \(warm) with the word cache")
         #expect(tokenizer.decode(ids) == text)
-        #expect(cold < .milliseconds(500))  // debug builds; release takes about a millisecond
+        // Speed is measured by the benchmarks (release takes about a millisecond), not asserted here.
     }
 }
