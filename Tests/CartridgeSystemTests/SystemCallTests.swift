@@ -39,10 +39,13 @@ struct SystemCallTests {
                 return read(descriptor, &buffer, buffer.count)
             }
         }
-        try await Task.sleep(for: .milliseconds(50))  // the read is blocked now
         // `cancel()` signals the reader until its job returns; it only returns once data came.
+        // The data is written once the read has been interrupted and retried (not after a fixed
+        // sleep: a loaded machine may start the reader late).
         signaller.submit { reader.cancel() }
-        try await Task.sleep(for: .milliseconds(50))
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        while calls.load(ordering: .relaxed) < 2 && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         try [UInt8]("hello".utf8).withUnsafeBytes { raw in try pipe.writeEnd.writeAll(raw) }
         #expect(try await received == 5)
         #expect(calls.load(ordering: .relaxed) > 1, "the read was never interrupted, so nothing was retried")
