@@ -1,3 +1,4 @@
+import CartridgeSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +25,18 @@ struct UnixSocketAddress {
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 body($0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
+        }
+    }
+
+    /// A new stream socket of the Unix domain (close-on-exec), for binding or connecting to this
+    /// address; `context` names it in the error.
+    static func makeSocket(context: String) throws(TransportError) -> OwnedDescriptor {
+        do {
+            return OwnedDescriptor(adopting: try SystemCall.retryingInterrupts("socket") {
+                socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            })
+        } catch {
+            throw TransportError.from(error, context: context, meansDisconnected: TransportError.socketDisconnect)
         }
     }
 }

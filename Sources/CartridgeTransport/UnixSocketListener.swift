@@ -37,14 +37,7 @@ public final class UnixSocketListener: CartridgeListener {
             unlink(path)  // a stale socket: nobody answered the probe above
         }
         // On every error path below the descriptor closes itself (OwnedDescriptor).
-        let descriptor: OwnedDescriptor
-        do {
-            descriptor = OwnedDescriptor(adopting: try SystemCall.retryingInterrupts("socket") {
-                socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            })
-        } catch {
-            throw TransportError.from(error, context: "unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
-        }
+        let descriptor = try UnixSocketAddress.makeSocket(context: "unix:\(path)")
         if address.withSockaddr({ bind(descriptor.rawValue, $0, $1) }) != 0 {
             throw TransportError.from(.current("bind"), context: "cannot bind unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
         }
@@ -73,9 +66,7 @@ public final class UnixSocketListener: CartridgeListener {
 
     private static func isLive(path: String) -> Bool {
         guard let address = try? UnixSocketAddress(path: path) else { return false }
-        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard probe >= 0 else { return false }
-        let owned = OwnedDescriptor(adopting: probe)
+        guard let owned = try? UnixSocketAddress.makeSocket(context: "unix:\(path)") else { return false }
         defer { withExtendedLifetime(owned) {} }  // closed on return, not before the connect
         return address.withSockaddr { connect(owned.rawValue, $0, $1) } == 0
     }

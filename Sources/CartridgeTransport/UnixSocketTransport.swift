@@ -36,14 +36,7 @@ public final class UnixSocketTransport: CartridgeTransport {
     /// Connects to a cartridge listening at `path`.
     public static func connect(path: String) async throws(TransportError) -> UnixSocketTransport {
         let address = try UnixSocketAddress(path: path)
-        let descriptor: OwnedDescriptor
-        do {
-            descriptor = OwnedDescriptor(adopting: try SystemCall.retryingInterrupts("socket") {
-                socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            })
-        } catch {
-            throw TransportError.from(error, context: "unix:\(path)", meansDisconnected: TransportError.socketDisconnect)
-        }
+        let descriptor = try UnixSocketAddress.makeSocket(context: "unix:\(path)")
         // connect(2) is not retried after EINTR (the connection goes on in the background);
         // the descriptor closes itself on this error path.
         guard address.withSockaddr({ Glibc.connect(descriptor.rawValue, $0, $1) }) == 0 else {

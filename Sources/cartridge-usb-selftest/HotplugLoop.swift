@@ -129,7 +129,8 @@ struct HotplugLoop: AsyncParsableCommand {
             guard task != "." && task != ".." else { continue }
             guard let file = fopen("/proc/self/task/\(task)/comm", "r") else { names.append("?"); continue }
             var buffer = [CChar](repeating: 0, count: 64)
-            let name = fgets(&buffer, 64, file) != nil ? String(cString: buffer).trimmingSuffixNewline : "?"
+            let name = fgets(&buffer, 64, file) != nil
+                ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).trimmingSuffixNewline : "?"
             fclose(file)
             names.append(name)
         }
