@@ -74,23 +74,3 @@ public struct DaemonFailure: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
-
-/// Reads frames from a raw transport.
-public struct RawFrameReader {
-    let transport: any CartridgeTransport
-    var decoder = FrameDecoder(maximumPayloadLength: 1 << 20)
-
-    public init(_ transport: any CartridgeTransport) { self.transport = transport }
-
-    public mutating func next() async throws -> Frame {
-        while true {
-            if let event = decoder.next() {
-                guard case .frame(let frame) = event else { throw DaemonFailure("invalid bytes: \(event)") }
-                return frame
-            }
-            let bytes = try await transport.receive(maximumCount: 65536)
-            if bytes.isEmpty { throw DaemonFailure("connection closed") }
-            decoder.append(bytes)
-        }
-    }
-}

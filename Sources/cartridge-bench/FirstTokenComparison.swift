@@ -211,20 +211,9 @@ struct FirstTokenComparison {
     static func cancelDuringPrefill(socket: String, requestID: UInt32) async throws -> Double {
         let transport = try await UnixSocketTransport.connect(path: socket)
         defer { transport.close() }
-        var decoder = FrameDecoder(maximumPayloadLength: 1 << 20)
-        func nextFrame() async throws -> Frame {
-            while true {
-                if let event = decoder.next() {
-                    guard case .frame(let frame) = event else { throw ValidationError("cartridged sent invalid bytes: \(event)") }
-                    return frame
-                }
-                let bytes = try await transport.receive(maximumCount: 65_536)
-                if bytes.isEmpty { throw ValidationError("cartridged closed the connection") }
-                decoder.append(bytes)
-            }
-        }
+        var reader = RawFrameReader(transport)
         try await transport.send(HelloRequest(maximumPayloadLength: 1 << 20, clientName: "cartridge-bench").frame(requestID: 1).encoded())
-        let hello = try await nextFrame()
+        let hello = try await reader.next()
         guard hello.type == .helloReply else { throw ValidationError("HELLO answered with \(hello.type)") }
         let prompt = (0..<2000).map { UInt32(1000 + ($0 * 37) % 20_000) }
         try await transport.send(GenerateRequest(prompt: .tokens(prompt), maximumTokens: 4).frame(requestID: requestID).encoded())
@@ -233,7 +222,7 @@ struct FirstTokenComparison {
         let cancelled = clock.now
         try await transport.send(CancelRequest().frame(requestID: requestID).encoded())
         while true {
-            let frame = try await nextFrame()
+            let frame = try await reader.next()
             guard frame.requestID == requestID else { continue }
             if frame.type == .done {
                 let summary = try GenerationSummary(payload: frame.payload)

@@ -1,3 +1,4 @@
+import CartridgeClient
 import CartridgeDaemon
 import CartridgeTestSupport
 import CartridgeTransport
