@@ -115,13 +115,23 @@ public final class CartridgeConnection: Sendable {
     }
 
     private static func readReplies(transport: any CartridgeTransport, decoder: FrameDecoder, router: ResponseRouter) async {
+        // The loop runs on the transport's completion thread when it has one (USB: a reply's
+        // transfer completion resumes it there, one thread wake-up less per reply); close()
+        // waits for that thread, so it runs after the loop, back on the default executor.
+        let failure = await withTaskExecutorPreference(transport.preferredTaskExecutor) {
+            await receiveLoop(transport: transport, decoder: decoder, router: router)
+        }
+        transport.close()
+        router.failAll(failure)
+    }
+
+    /// Delivers frames until the connection ends; returns why it ended.
+    private static func receiveLoop(transport: any CartridgeTransport, decoder: FrameDecoder, router: ResponseRouter) async -> CartridgeClientError {
         var decoder = decoder
-        var failure = CartridgeClientError(.disconnected, "\(transport.peerDescription) closed the connection")
-        reading: while true {
+        while true {
             while let event = decoder.next() {
                 guard case .frame(let frame) = event else {
-                    failure = CartridgeClientError(.protocolViolation, "the cartridge sent an invalid frame: \(event)")
-                    break reading
+                    return CartridgeClientError(.protocolViolation, "the cartridge sent an invalid frame: \(event)")
                 }
                 // Replies for an id nobody waits for (e.g. ERROR with id 0 about bytes we sent) are dropped.
                 // A stream whose consumer lags makes this wait (back-pressure up to the device).
@@ -131,14 +141,11 @@ public final class CartridgeConnection: Sendable {
             do {
                 bytes = try await transport.receive(maximumCount: 256 * 1024)
             } catch {
-                failure = .transport(error)
-                break
+                return .transport(error)
             }
-            if bytes.isEmpty { break }
+            if bytes.isEmpty { return CartridgeClientError(.disconnected, "\(transport.peerDescription) closed the connection") }
             decoder.append(bytes)
         }
-        transport.close()
-        router.failAll(failure)
     }
 
     // MARK: Requests

@@ -1,6 +1,6 @@
 public import CartridgeClient
 public import CartridgeTransport
-public import CartridgeWire
+import CartridgeWire
 import Foundation
 
 /// A real `cartridged` process serving the tiny synthetic checkpoint (or a given model) over a Unix socket.

@@ -30,6 +30,16 @@ public protocol CartridgeTransport: AnyObject, Sendable {
 
     /// A human-readable description of the peer ("unix:/run/cartridge.sock#3", "usb:1-2").
     var peerDescription: String { get }
+
+    /// The executor a task that loops on `receive` should prefer (`withTaskExecutorPreference`),
+    /// if the transport has one: the thread that sees the completions, so that the waiting task
+    /// resumes there without waking another thread (libusb's event thread). Such a task must not
+    /// block, and must not call `close()` while it prefers the executor. Default: none.
+    var preferredTaskExecutor: (any TaskExecutor)? { get }
+}
+
+extension CartridgeTransport {
+    public var preferredTaskExecutor: (any TaskExecutor)? { nil }
 }
 
 /// The device side's source of host connections: a listening socket, or a USB gadget that

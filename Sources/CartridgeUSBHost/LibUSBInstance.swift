@@ -1,6 +1,7 @@
 import CLibUSB
 
-/// One libusb context and the thread that handles its events; `libusb_exit` when released.
+/// One libusb context and the thread that handles its events (which calls `libusb_exit` when
+/// this is released).
 ///
 /// Scans and connections each get a fresh instance: without udevd (containers, the test VM)
 /// libusb learns about devices only when a context is created, so a long-lived context would
@@ -8,7 +9,8 @@ import CLibUSB
 final class LibUSBInstance: @unchecked Sendable {
     // @unchecked: `pointer` is immutable and libusb contexts are thread-safe.
     let pointer: OpaquePointer
-    private let events: LibUSBEventThread
+    /// The event thread, which is also the executor that transfer waiters may prefer.
+    let events: LibUSBEventThread
 
     init() throws(USBHostError) {
         var context: OpaquePointer?
@@ -19,7 +21,6 @@ final class LibUSBInstance: @unchecked Sendable {
     }
 
     deinit {
-        events.stop()
-        libusb_exit(pointer)
+        events.stop()  // the event thread calls libusb_exit as it ends
     }
 }

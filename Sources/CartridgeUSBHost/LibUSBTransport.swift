@@ -48,6 +48,8 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
     public var peerDescription: String { core.peerDescription }
     /// wMaxPacketSize of the bulk IN endpoint (512 at high speed).
     public var packetSize: Int { core.endpoints.inPacketSize }
+    /// libusb's event thread: completions resume a task that prefers it on that very thread.
+    public var preferredTaskExecutor: (any TaskExecutor)? { instance.events }
 
     init(instance: LibUSBInstance, handle: OpaquePointer, endpoints: CartridgeEndpoints, device: CartridgeDeviceInfo) {
         self.instance = instance

@@ -17,6 +17,17 @@ struct Benchmark: AsyncParsableCommand {
         let context = LibUSBContext()
         let transport = try await host.open(context)
         defer { transport.close() }
+        // Measured on libusb's event thread, as the C client (one thread that handles its own
+        // events) is: each completion resumes this loop where it was seen.
+        let lines = try await withTaskExecutorPreference(transport.preferredTaskExecutor) {
+            try await measure(transport)
+        }
+        for line in lines { say(line) }
+    }
+
+    /// The report lines.
+    private func measure(_ transport: LibUSBTransport) async throws -> [String] {
+        var lines: [String] = []
         let clock = ContinuousClock()
         var number = 0
         var latencies: [Duration] = []
@@ -28,7 +39,7 @@ struct Benchmark: AsyncParsableCommand {
         }
         latencies.sort()
         func micros(_ duration: Duration) -> Int { Int(duration / .microseconds(1)) }
-        say("bench: ping 16-byte frame round trip: median \(micros(latencies[latencies.count / 2])) us, p99 \(micros(latencies[latencies.count * 99 / 100])) us over \(pings)")
+        lines.append("bench: ping 16-byte frame round trip: median \(micros(latencies[latencies.count / 2])) us, p99 \(micros(latencies[latencies.count * 99 / 100])) us over \(pings)")
         for payload in [16 * 1024 - 4, 64 * 1024 - 4, 1024 * 1024 - 4] {
             var bytes = 0
             number += 1
@@ -40,7 +51,8 @@ struct Benchmark: AsyncParsableCommand {
             }
             let elapsed = Double((clock.now - start) / .microseconds(1)) / 1e6
             let rate = Double(bytes) / elapsed / 1e6
-            say("bench: echo \(payload + 4)-byte frames: \(String(Int(rate * 10) / 10)).\(Int(rate * 10) % 10) MB/s each way (\(bytes) bytes in \(Int(elapsed * 1000)) ms)")
+            lines.append("bench: echo \(payload + 4)-byte frames: \(String(Int(rate * 10) / 10)).\(Int(rate * 10) % 10) MB/s each way (\(bytes) bytes in \(Int(elapsed * 1000)) ms)")
         }
+        return lines
     }
 }
