@@ -39,13 +39,15 @@ struct SystemCallTests {
                 return read(descriptor, &buffer, buffer.count)
             }
         }
-        // `cancel()` signals the reader until its job returns; it only returns once data came.
-        // The data is written once the read has been interrupted and retried (not after a fixed
-        // sleep: a loaded machine may start the reader late).
-        signaller.submit { reader.cancel() }
+        // `cancel()` signals the reader until its job returns (it only returns once data came),
+        // but only while the job runs: so it is sent once the job has begun, and the data is
+        // written once the read has been interrupted and retried. No fixed sleeps: a loaded
+        // machine may start the reader late.
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(20)
-        while calls.load(ordering: .relaxed) < 2 && clock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        while calls.load(ordering: .relaxed) < 1 && clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
+        signaller.submit { reader.cancel() }
+        while calls.load(ordering: .relaxed) < 2 && clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
         try [UInt8]("hello".utf8).withUnsafeBytes { raw in try pipe.writeEnd.writeAll(raw) }
         #expect(try await received == 5)
         #expect(calls.load(ordering: .relaxed) > 1, "the read was never interrupted, so nothing was retried")
@@ -56,15 +58,20 @@ struct SystemCallTests {
         let pipe = try Pipe()
         let reader = DedicatedThread(name: "eintr-cancel", interruptible: true)
         let descriptor = pipe.readEnd.rawValue
+        let calls = Atomic<Int>(0)
         async let outcome: Result<Int, SystemCallError> = reader.run {
             Result { () throws(SystemCallError) in
                 try SystemCall.retryingInterrupts("read", unless: { reader.isCancelled }) {
+                    calls.add(1, ordering: .relaxed)
                     var buffer = [UInt8](repeating: 0, count: 16)
                     return read(descriptor, &buffer, buffer.count)
                 }
             }
         }
-        try await Task.sleep(for: .milliseconds(50))
+        // Cancelled once the read has begun (cancel() signals only while a job runs).
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(20)
+        while calls.load(ordering: .relaxed) < 1 && clock.now < deadline { try await Task.sleep(for: .milliseconds(2)) }
         let signaller = DedicatedThread(name: "eintr-cancel-signaller")
         signaller.submit { reader.shutdown() }  // cancels (signals) first, then joins
         let result = try await outcome
