@@ -41,13 +41,11 @@ final class LibUSBEventThread: TaskExecutor, @unchecked Sendable {
         let accepted = jobs.withLock { state -> Bool in
             guard !state.stopped else { return false }
             state.queued.append(job)
+            // Under the lock: the thread marks itself stopped under it before `libusb_exit`.
+            libusb_interrupt_event_handler(context)
             return true
         }
-        if accepted {
-            libusb_interrupt_event_handler(context)
-        } else {
-            globalConcurrentExecutor.enqueue(job)
-        }
+        if !accepted { globalConcurrentExecutor.enqueue(job) }
     }
 
     /// Whether the caller runs on this event thread.
@@ -61,8 +59,9 @@ final class LibUSBEventThread: TaskExecutor, @unchecked Sendable {
                 return state.queued
             }
             for job in ready { job.runSynchronously(on: executor) }
-            if !ready.isEmpty { continue }  // they may have queued more, or completions are due
-            var timeout = timeval(tv_sec: 1, tv_usec: 0)
+            // After running jobs, only look for due completions (no wait): the jobs may have
+            // queued more, and a task that keeps yielding must not keep events from being handled.
+            var timeout = ready.isEmpty ? timeval(tv_sec: 1, tv_usec: 0) : timeval(tv_sec: 0, tv_usec: 0)
             _ = libusb_handle_events_timeout_completed(context, &timeout, nil)
         }
         // Stopped: what is still queued (and anything later) runs on the global executor.
