@@ -26,6 +26,17 @@ import Glibc
     }
 
     /// Reads exactly `count` bytes from the test's end (blocking, bounded by the socket's timeout).
+    /// Runs `body` with a transport over one end of a fresh socket pair, standing in for both
+    /// endpoints, and the other end as the host's; closes the transport (again, if the body did)
+    /// and both ends afterwards.
+    private static func withTransport(_ body: (FunctionFSTransport, _ host: Int32) async throws -> Void) async throws {
+        let (device, host) = try socketPair()
+        defer { close(device); close(host) }
+        let transport = FunctionFSTransport(outDescriptor: device, inDescriptor: device, packetSize: 512, peerDescription: "test")
+        defer { transport.close() }
+        try await body(transport, host)
+    }
+
     private static func read(_ descriptor: Int32, count: Int) -> [UInt8] {
         var timeout = timeval(tv_sec: 10, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -57,69 +68,62 @@ import Glibc
     }
 
     @Test func sendsArriveInOrderAcrossRequestsAndFrames() async throws {
-        let (device, host) = try Self.socketPair()
-        defer { close(device); close(host) }
-        let transport = FunctionFSTransport(outDescriptor: device, inDescriptor: device, packetSize: 512, peerDescription: "test")
-        defer { transport.close() }
-        // Frames of several sizes: small, a packet multiple (zero-length request behind it when it
-        // empties the queue), several 64 KiB requests with a short tail, several requests exactly.
-        let frames = [Self.pattern(16, seed: 1), Self.pattern(1024, seed: 2), Self.pattern(200_000, seed: 3),
-                      Self.pattern(3, seed: 4), Self.pattern(4 * 65536, seed: 5)]
-        for frame in frames { try await transport.send(frame) }
-        let expected = frames.flatMap { $0 }
-        let received = Self.read(host, count: expected.count)
-        #expect(received.count == expected.count)
-        #expect(Self.firstDifference(received, expected) == nil)
+        try await Self.withTransport { transport, host in
+            // Frames of several sizes: small, a packet multiple (zero-length request behind it when it
+            // empties the queue), several 64 KiB requests with a short tail, several requests exactly.
+            let frames = [Self.pattern(16, seed: 1), Self.pattern(1024, seed: 2), Self.pattern(200_000, seed: 3),
+                          Self.pattern(3, seed: 4), Self.pattern(4 * 65536, seed: 5)]
+            for frame in frames { try await transport.send(frame) }
+            let expected = frames.flatMap { $0 }
+            let received = Self.read(host, count: expected.count)
+            #expect(received.count == expected.count)
+            #expect(Self.firstDifference(received, expected) == nil)
+        }
     }
 
     @Test func receiveHandsOutWhatTheHostWroteInOrder() async throws {
-        let (device, host) = try Self.socketPair()
-        defer { close(device); close(host) }
-        let transport = FunctionFSTransport(outDescriptor: device, inDescriptor: device, packetSize: 512, peerDescription: "test")
-        defer { transport.close() }
-        let sent = Self.pattern(150_000, seed: 7)
-        #expect(sent.withUnsafeBytes { write(host, $0.baseAddress!, $0.count) } == sent.count)
-        var received: [UInt8] = []
-        while received.count < sent.count {
-            received += try await transport.receive(maximumCount: 40_000)
+        try await Self.withTransport { transport, host in
+            let sent = Self.pattern(150_000, seed: 7)
+            #expect(sent.withUnsafeBytes { write(host, $0.baseAddress!, $0.count) } == sent.count)
+            var received: [UInt8] = []
+            while received.count < sent.count {
+                received += try await transport.receive(maximumCount: 40_000)
+            }
+            #expect(Self.firstDifference(received, sent) == nil)
         }
-        #expect(Self.firstDifference(received, sent) == nil)
     }
 
     @Test func endingTheSessionFailsAWaitingReceiveAndLaterSendsAsDisconnected() async throws {
-        let (device, host) = try Self.socketPair()
-        defer { close(device); close(host) }
-        let transport = FunctionFSTransport(outDescriptor: device, inDescriptor: device, packetSize: 512, peerDescription: "test")
-        defer { transport.close() }
-        let waiting = Task { () -> TransportError.Code? in
-            do {
-                _ = try await transport.receive(maximumCount: 100)
-                return nil
-            } catch let error as TransportError {
-                return error.code
-            } catch {
-                return nil
+        try await Self.withTransport { transport, host in
+            let waiting = Task { () -> TransportError.Code? in
+                do {
+                    _ = try await transport.receive(maximumCount: 100)
+                    return nil
+                } catch let error as TransportError {
+                    return error.code
+                } catch {
+                    return nil
+                }
             }
-        }
-        try await Task.sleep(for: .milliseconds(50))
-        transport.end()
-        #expect(await waiting.value == TransportError.Code.disconnected)
-        await #expect(throws: TransportError.self) { try await transport.send([1, 2, 3]) }
-        do {
-            try await transport.send([1, 2, 3])
-        } catch {
-            #expect(error.code == .disconnected)
+            try await Task.sleep(for: .milliseconds(50))
+            transport.end()
+            #expect(await waiting.value == TransportError.Code.disconnected)
+            await #expect(throws: TransportError.self) { try await transport.send([1, 2, 3]) }
+            do throws(TransportError) {
+                try await transport.send([1, 2, 3])
+            } catch {
+                #expect(error.code == .disconnected)
+            }
         }
     }
 
     @Test func closeLetsQueuedBytesLeaveFirst() async throws {
-        let (device, host) = try Self.socketPair()
-        defer { close(device); close(host) }
-        let transport = FunctionFSTransport(outDescriptor: device, inDescriptor: device, packetSize: 512, peerDescription: "test")
-        let frame = Self.pattern(700_000, seed: 9)
-        try await transport.send(frame)
-        transport.close()
-        #expect(Self.firstDifference(Self.read(host, count: frame.count), frame) == nil)
-        await #expect(throws: TransportError.self) { try await transport.send([1]) }
+        try await Self.withTransport { transport, host in
+            let frame = Self.pattern(700_000, seed: 9)
+            try await transport.send(frame)
+            transport.close()
+            #expect(Self.firstDifference(Self.read(host, count: frame.count), frame) == nil)
+            await #expect(throws: TransportError.self) { try await transport.send([1]) }
+        }
     }
 }
