@@ -62,12 +62,6 @@ final class EndpointAIO: @unchecked Sendable {
     /// A slot that is neither in flight nor reserved, to fill before `submit`; nil when none is.
     func reserveSlot() -> Int? { idle.popLast() }
 
-    /// A free slot among `slots` (a lane: e.g. the reads' slots, so that writes never take them all).
-    func reserveSlot(in slots: Range<Int>) -> Int? {
-        guard let index = idle.lastIndex(where: { slots.contains($0) }) else { return nil }
-        return idle.remove(at: index)
-    }
-
     /// Gives back a reserved slot that is not in flight.
     func release(_ slot: Int) { idle.append(slot) }
 
