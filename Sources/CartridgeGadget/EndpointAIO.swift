@@ -27,8 +27,6 @@ final class EndpointAIO: @unchecked Sendable {
     private var inFlight: [Int] = []
     /// Slots not in flight and not reserved.
     private var idle: [Int]
-    /// Results `waitOldest` reaped for a slot it was not waiting for (a newer one completed first).
-    private var completed: [Int: Int] = [:]
     private var destroyed = false
 
     init(descriptor: Int32 = -1, depth: Int, requestSize: Int) throws(SystemCallError) {
@@ -91,18 +89,6 @@ final class EndpointAIO: @unchecked Sendable {
     /// flight (and reserved again: submit or release it).
     func finished(_ slot: Int) {
         if let index = inFlight.firstIndex(of: slot) { inFlight.remove(at: index) }
-    }
-
-    /// Waits for the oldest request in flight and returns its slot (reserved again: submit or
-    /// release it) and result: bytes transferred, or -errno. Nil if none is in flight. Throws
-    /// EINTR when a signal interrupted the wait.
-    func waitOldest() throws(SystemCallError) -> (slot: Int, result: Int)? {
-        guard let oldest = inFlight.first else { return nil }
-        while completed[oldest] == nil {
-            for (slot, result) in try waitForCompletions() { completed[slot] = result }
-        }
-        inFlight.removeFirst()
-        return (oldest, completed.removeValue(forKey: oldest)!)
     }
 
     /// Cancels every request in flight and waits until the kernel is done with the buffers.

@@ -396,12 +396,12 @@ final class FunctionFSSessionState: @unchecked Sendable {
     }
 
     private func transportError(_ error: SystemCallError, _ operation: String, _ state: inout State) -> TransportError {
-        if error.meansDisconnected || error.errno == ECANCELED { state.ended = true }
+        if FunctionFSTransport.meansDisconnected(error) || error.errno == ECANCELED { state.ended = true }
         if state.closed || state.closing { return TransportError(.closed, "\(peerDescription) is closed") }
         if state.ended {
             return TransportError(.disconnected, "\(operation) on \(peerDescription): the host went away", cause: error)
         }
-        return TransportError.from(error, context: "\(operation) on \(peerDescription)")
+        return TransportError.from(error, context: "\(operation) on \(peerDescription)", meansDisconnected: FunctionFSTransport.meansDisconnected)
     }
 
     func end() { wakeAll { $0.ended = true } }

@@ -6,10 +6,25 @@ import Glibc
 #endif
 
 /// `EndpointAIO` (Linux AIO through the C shim) on a regular file, where requests complete at
-/// once: several requests in flight, handed back oldest first with their byte counts. The
+/// once: several requests in flight, each reaped once with its byte count (`waitForCompletions`
+/// and `finished`, as FunctionFSTransport's writer thread does). The
 /// FunctionFS endpoints themselves are exercised in the VM (scripts/vm/run-usb-tests.sh).
 @Suite struct EndpointAIOTests {
-    @Test func writesAndReadsSeveralRequestsInFlightInOrder() throws {
+    /// Reaps until nothing is in flight; returns each slot's result.
+    func reapAll(_ aio: EndpointAIO) throws -> [Int: Int] {
+        var results: [Int: Int] = [:]
+        while aio.inFlightCount > 0 {
+            for (slot, result) in try aio.waitForCompletions() {
+                #expect(results[slot] == nil, "slot \(slot) reaped twice")
+                results[slot] = result
+                aio.finished(slot)
+                aio.release(slot)
+            }
+        }
+        return results
+    }
+
+    @Test func writesAndReadsSeveralRequestsInFlight() throws {
         var template = Array("/tmp/cartridge-aio-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         try #require(descriptor >= 0)
@@ -30,25 +45,21 @@ import Glibc
         #expect(writer.reserveSlot() == nil, "all three slots are reserved")
         for slot in slots { try writer.submit(slot: slot, length: requestSize - 1, isWrite: true) }
         #expect(writer.inFlightCount == 3)
-        var order: [Int] = []
-        while let (slot, result) = try writer.waitOldest() {
-            #expect(result == requestSize - 1)
-            order.append(slot)
-            writer.release(slot)
-        }
-        #expect(order == slots)
+        let written = try reapAll(writer)
+        #expect(Set(written.keys) == Set(slots))
+        #expect(written.values.allSatisfy { $0 == requestSize - 1 })
         #expect(writer.inFlightCount == 0)
+        #expect(writer.hasFreeSlot, "reaped slots can be reserved again")
         writer.destroy()
 
         let reader = try EndpointAIO(descriptor: descriptor, depth: 2, requestSize: requestSize)
         let slot = try #require(reader.reserveSlot())
         try reader.submit(slot: slot, length: requestSize, isWrite: false)
-        let (done, count) = try #require(try reader.waitOldest())
-        #expect(done == slot)
-        #expect(count == requestSize - 1)  // the file holds that one block
+        let read = try reapAll(reader)
+        #expect(read == [slot: requestSize - 1])  // the file holds that one block
         let last = reader.buffer(slot).load(fromByteOffset: 0, as: UInt8.self)
         #expect([0x41, 0x42, 0x43].contains(last))
-        #expect(try reader.waitOldest() == nil)
+        #expect(reader.inFlightCount == 0)
     }
 
     @Test func aFailedRequestReportsItsErrno() throws {
