@@ -132,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "cartridged",
             dependencies: [
-                "CartridgeDaemon", "CartridgeGadget", "CartridgePower",
+                "CartridgeDaemon", "CartridgeGadget", "CartridgeInference", "CartridgePower",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

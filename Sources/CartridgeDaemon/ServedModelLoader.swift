@@ -12,13 +12,16 @@ import Glibc
 
 /// Turns what the operator named (an image, or a raw checkpoint for development) into a model.
 public enum ServedModelLoader {
-    /// How a decoder model runs: its inference threads and KV-cache budget (nil: the scheduler's default).
+    /// How a decoder model runs: its inference threads, KV-cache budget (nil: the scheduler's
+    /// default) and, for GGUF models, the KV cache's element type (nil: the model's default, q16).
     public struct DecoderTuning: Sendable {
         public var threads: Int
         public var kvCacheBytes: Int?
-        public init(threads: Int = 2, kvCacheBytes: Int? = nil) {
+        public var kvCacheType: KVCacheType?
+        public init(threads: Int = 2, kvCacheBytes: Int? = nil, kvCacheType: KVCacheType? = nil) {
             self.threads = max(1, threads)
             self.kvCacheBytes = kvCacheBytes
+            self.kvCacheType = kvCacheType
         }
     }
 
@@ -42,7 +45,8 @@ public enum ServedModelLoader {
                 ])
             switch manifest.family {
             case GGUFImage.family where manifest.architecture == GGUFImage.architecture:
-                let (model, description) = try GGUFImage.makeModel(from: image, maximumWorkers: tuning.threads)
+                let (model, description) = try GGUFImage.makeModel(
+                    from: image, maximumWorkers: tuning.threads, kvCacheType: tuning.kvCacheType)
                 return try served(
                     model, description: description, quantization: manifest.quantization, name: manifest.name,
                     digest: image.digest.bytes, licence: manifest.license, publisher: manifest.publisher, tuning: tuning)
@@ -128,7 +132,8 @@ public enum ServedModelLoader {
     public static func loadGGUF(path: String, tuning: DecoderTuning = DecoderTuning(), logger: Logger) throws(ModelError) -> any ServedModel {
         do {
             let source = try GGUFImage.open(ggufPath: path)
-            let model = try source.model.makeModel(file: source.file, owner: source.mapping, maximumWorkers: tuning.threads)
+            let model = try source.model.withKVCache(tuning.kvCacheType)
+                .makeModel(file: source.file, owner: source.mapping, maximumWorkers: tuning.threads)
             let name = source.model.name.isEmpty ? String(path.split(separator: "/").last ?? Substring(path)) : source.model.name
             logger.info("serving a GGUF file (development mode, not a verified image)", metadata: ["path": "\(path)"])
             return try served(

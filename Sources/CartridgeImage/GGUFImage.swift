@@ -153,8 +153,10 @@ public enum GGUFImage {
     }
 
     /// A ready model: tensors in place from the mapping, tokenizer and template from the metadata.
-    public static func makeModel(from image: VerifiedImage, maximumWorkers: Int = 2) throws(ImageError) -> (LlamaModel, GGUFLlamaModel) {
-        let (description, _) = try description(of: image)
+    public static func makeModel(
+        from image: VerifiedImage, maximumWorkers: Int = 2, kvCacheType: KVCacheType? = nil
+    ) throws(ImageError) -> (LlamaModel, GGUFLlamaModel) {
+        let description = try description(of: image).0.withKVCache(kvCacheType)
         var views: [String: TensorView] = [:]
         for info in image.tensors {
             let tensor = image.tensor(named: info.name)!

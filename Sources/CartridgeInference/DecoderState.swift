@@ -43,6 +43,8 @@ final class DecoderState: @unchecked Sendable {
     let activations: UnsafeMutablePointer<WideQuantizedActivation>
     private let slotLength: Int
     private let workers: Int
+    /// The calloc blocks behind the fp32 buffers (freed in deinit).
+    private let floatBlocks: [UnsafeMutableRawPointer]
 
     init(weights: LlamaWeights, rowCapacity: Int, logitRowCapacity: Int, workers: Int) {
         self.weights = weights
@@ -51,9 +53,15 @@ final class DecoderState: @unchecked Sendable {
         self.rowCapacity = max(1, rowCapacity)
         self.logitRowCapacity = max(1, logitRowCapacity)
         self.workers = max(1, workers)
+        // Zeroed by calloc, which maps large blocks as fresh zero pages: rows a batch never
+        // reaches (the logit rows of a single sequence, a decoding step's unused prefill rows)
+        // cost no resident memory. 64-byte aligned inside a block 64 bytes longer.
+        var blocks: [UnsafeMutableRawPointer] = []
         func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
-            let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 16) * 4, alignment: 64)
-            return raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 16))
+            let block = calloc(max(count, 16) * 4 + 64, 1)!
+            blocks.append(block)
+            let aligned = (Int(bitPattern: block) + 63) & ~63
+            return UnsafeMutableRawPointer(bitPattern: aligned)!.bindMemory(to: Float.self, capacity: max(count, 16))
         }
         let rows = self.rowCapacity
         x = floats(rows * c.dim)
@@ -75,6 +83,7 @@ final class DecoderState: @unchecked Sendable {
             // rotated width as parameters: identical values for llama2.c checkpoints.
             inverseFrequencies[j] = 1 / powf(c.ropeBase, Float(2 * j) / Float(c.ropeDimensions))
         }
+        floatBlocks = blocks
         let slotLength = (max(c.dim, c.hiddenDim) + 63) / 64 * 64
         self.slotLength = slotLength
         quants = .allocate(capacity: 2 * rows * slotLength)
@@ -84,9 +93,7 @@ final class DecoderState: @unchecked Sendable {
     }
 
     deinit {
-        for buffer in [x, xb, xb2, q, hb, hb2, newKeys, newValues, logitRows, scores, ropeCos, ropeSin, inverseFrequencies] {
-            buffer.deallocate()
-        }
+        for block in floatBlocks { free(block) }
         for i in 0..<(2 * rowCapacity) { activations[i].deallocate() }
         activations.deinitialize(count: 2 * rowCapacity)
         activations.deallocate()
@@ -259,8 +266,7 @@ final class DecoderState: @unchecked Sendable {
                     }
                     head += headSize
                 }
-                row.cache.keyRow(layer: l, position: row.position).update(from: kr, count: kvDim)
-                row.cache.valueRow(layer: l, position: row.position).update(from: newValues + r * kvDim, count: kvDim)
+                row.cache.store(keys: kr, values: newValues + r * kvDim, layer: l, position: row.position)
             }
 
             // Multi-head attention: (row, head) tasks split across workers, each row over its own cache.
@@ -276,18 +282,17 @@ final class DecoderState: @unchecked Sendable {
                 for task in start..<end {
                     let r = task / heads, h = task % heads
                     let row = rows[r]
-                    let qh = UnsafeRawPointer(q + r * dim + h * headSize)
+                    let qh = UnsafePointer(q + r * dim + h * headSize)
                     let kvOffset = (h / kvMul) * headSize
+                    let cache = row.cache
                     for t in 0...row.position {
-                        scoresRow[t] = VectorMath.dot(qh, row.cache.keyRow(layer: l, position: t) + kvOffset, count: headSize) * scale
+                        scoresRow[t] = cache.dotKey(layer: l, position: t, offset: kvOffset, qh, count: headSize) * scale
                     }
                     VectorMath.softmax(scoresRow, count: row.position + 1)
                     let out = xb + r * dim + h * headSize
                     for j in 0..<headSize { out[j] = 0 }
                     for t in 0...row.position {
-                        let a = scoresRow[t]
-                        let vt = row.cache.valueRow(layer: l, position: t) + kvOffset
-                        for j in 0..<headSize { out[j] += a * vt[j] }
+                        cache.addValue(layer: l, position: t, offset: kvOffset, weight: scoresRow[t], count: headSize, into: out)
                     }
                 }
             }

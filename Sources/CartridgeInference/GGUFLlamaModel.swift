@@ -7,7 +7,9 @@ public import CartridgeTokenizers
 /// tokenizer built from `tokenizer.ggml.*` and its chat template. The GGUF file (or the image
 /// that carries its metadata and tensors) must stay mapped while the model lives.
 public struct GGUFLlamaModel: Sendable {
-    public let config: LlamaConfig
+    /// The decoder's shape; its KV cache is q16 when the head size is a multiple of 32, else fp32
+    /// (`withKVCache(_:)` picks another).
+    public private(set) var config: LlamaConfig
     /// `general.name`, `general.license` (may be empty).
     public let name: String
     public let license: String
@@ -66,12 +68,13 @@ public struct GGUFLlamaModel: Sendable {
             throw fail("RoPE scaling '\(scaling)' is not supported")
         }
         let vocab = try integer("vocab_size", default: tokens.count)
-        let config = LlamaConfig(
+        var config = LlamaConfig(
             dim: dim, hiddenDim: try integer("feed_forward_length"), layers: try integer("block_count"), heads: heads,
             kvHeads: try integer("attention.head_count_kv", default: heads), vocab: vocab,
             seqLen: try integer("context_length"), sharedClassifier: !hasOutputTensor,
             ropeBase: try real("rope.freq_base", default: 10000), ropeDimensions: try integer("rope.dimension_count", default: headSize),
             rmsEpsilon: try real("attention.layer_norm_rms_epsilon", default: 1e-5))
+        config.kvCacheType = headSize % 32 == 0 ? .q16 : .f32
         try config.validate()
         guard tokens.count == vocab else { throw fail("the vocabulary has \(tokens.count) tokens but llama.vocab_size is \(vocab)") }
         self.config = config
@@ -116,6 +119,14 @@ public struct GGUFLlamaModel: Sendable {
             if shape.count == 2 { counts[info.type, default: 0] += 1 }
         }
         self.init(copying: description, tensorTypes: counts.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key.rawValue < $1.key.rawValue) }.map(\.key))
+    }
+
+    /// The same model with a KV cache of `type` (nil: as it is).
+    public func withKVCache(_ type: KVCacheType?) -> GGUFLlamaModel {
+        guard let type else { return self }
+        var copy = self
+        copy.config.kvCacheType = type
+        return copy
     }
 
     /// The weights as views into `file`'s bytes (which `owner` keeps mapped).

@@ -1,8 +1,12 @@
+import CartridgeGGML
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The keys and values of one sequence: [layers, capacity, kvDim] fp32 each. Pages are
+/// The keys and values of one sequence: [layers, capacity] rows of `kvDim` each, as
+/// `LlamaConfig.kvCacheType` says: fp32; q16 (kvDim int16 quants then kvDim / 32 fp32 block
+/// scales per row: 53 % of fp32's memory, close to its accuracy); or fp16 (half the memory, as
+/// llama.cpp's default cache, 2-4x fp32's logit error; docs/PERFORMANCE.md). Pages are
 /// allocated by the kernel only as positions fill (calloc of a large block maps fresh zero
 /// pages), so a short conversation costs its positions, not the whole context.
 ///
@@ -10,17 +14,22 @@ import Glibc
 /// it (under the session's lock), the decoder while a batch that includes the session runs, and
 /// the prefix cache's copies (entries are written once, when made, and only read after).
 final class KVCache: @unchecked Sendable {
-    let keys, values: UnsafeMutablePointer<Float>
+    let keys, values: UnsafeMutableRawPointer
     let layers, capacity, kvDim: Int
+    let type: KVCacheType
+    /// Bytes of one position's keys (or values) in one layer.
+    let rowBytes: Int
 
     /// A cache for `capacity` positions (default: the whole context).
     init(config: LlamaConfig, capacity: Int? = nil) {
         layers = config.layers
         self.capacity = max(1, min(capacity ?? config.seqLen, config.seqLen))
         kvDim = config.kvDim
-        let count = max(1, layers * self.capacity * kvDim)
-        keys = calloc(count, 4)!.assumingMemoryBound(to: Float.self)
-        values = calloc(count, 4)!.assumingMemoryBound(to: Float.self)
+        type = config.kvCacheType
+        rowBytes = config.kvCacheRowBytes
+        let count = max(1, layers * self.capacity)
+        keys = calloc(count, rowBytes)!
+        values = calloc(count, rowBytes)!
     }
 
     deinit {
@@ -29,24 +38,82 @@ final class KVCache: @unchecked Sendable {
     }
 
     /// Bytes if every position is used.
-    var capacityBytes: Int { 2 * layers * capacity * kvDim * 4 }
+    var capacityBytes: Int { 2 * layers * capacity * rowBytes }
 
     /// Bytes that `positions` positions of a model with `config` occupy.
-    static func bytes(config: LlamaConfig, positions: Int) -> Int { 2 * config.layers * positions * config.kvDim * 4 }
+    static func bytes(config: LlamaConfig, positions: Int) -> Int { 2 * config.layers * positions * config.kvCacheRowBytes }
 
-    /// Start of layer `layer`'s keys (values: `valueRow`) at `position`.
+    /// Start of layer `layer`'s keys (values: `valueRow`) at `position`: one row.
     @inline(__always)
-    func keyRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> { keys + (layer &* capacity &+ position) &* kvDim }
+    func keyRow(layer: Int, position: Int) -> UnsafeMutableRawPointer { keys + (layer &* capacity &+ position) &* rowBytes }
 
     @inline(__always)
-    func valueRow(layer: Int, position: Int) -> UnsafeMutablePointer<Float> { values + (layer &* capacity &+ position) &* kvDim }
+    func valueRow(layer: Int, position: Int) -> UnsafeMutableRawPointer { values + (layer &* capacity &+ position) &* rowBytes }
+
+    /// Stores one position's `kvDim` keys and values (rounded to the cache's type).
+    @inline(__always)
+    func store(keys key: UnsafePointer<Float>, values value: UnsafePointer<Float>, layer: Int, position: Int) {
+        let k = keyRow(layer: layer, position: position), v = valueRow(layer: layer, position: position)
+        switch type {
+        case .f32:
+            k.copyMemory(from: key, byteCount: rowBytes)
+            v.copyMemory(from: value, byteCount: rowBytes)
+        case .f16:
+            GGMLKernels.storeHalf(key, count: kvDim, into: k)
+            GGMLKernels.storeHalf(value, count: kvDim, into: v)
+        case .q16:
+            GGMLKernels.quantizeInt16Blocks(key, count: kvDim, quants: quants(k, offset: 0), scales: scales(k, offset: 0))
+            GGMLKernels.quantizeInt16Blocks(value, count: kvDim, quants: quants(v, offset: 0), scales: scales(v, offset: 0))
+        }
+    }
+
+    /// `x` · key elements `offset..<offset+count` of `position` (q16: offset and count multiples
+    /// of 32, as head boundaries are when the config validated; fp32: `VectorMath.dot`, as before
+    /// the other types, so llama2.c checkpoints keep their run.c-identical tokens).
+    @inline(__always)
+    func dotKey(layer: Int, position: Int, offset: Int, _ x: UnsafePointer<Float>, count: Int) -> Float {
+        let row = keyRow(layer: layer, position: position)
+        switch type {
+        case .f32: return VectorMath.dot(UnsafeRawPointer(x), row + offset &* 4, count: count)
+        case .f16: return GGMLKernels.dot(.f16, row: row + offset &* 2, floats: x, count: count)
+        case .q16:
+            return GGMLKernels.dotInt16Blocks(quants(row, offset: offset), scales(row, offset: offset), x, count: count)
+        }
+    }
+
+    /// out[j] += weight · value[offset + j] of `position`, for j in 0..<count (q16: as `dotKey`).
+    @inline(__always)
+    func addValue(layer: Int, position: Int, offset: Int, weight: Float, count: Int, into out: UnsafeMutablePointer<Float>) {
+        let row = valueRow(layer: layer, position: position)
+        switch type {
+        case .f32:
+            let v = (row + offset &* 4).assumingMemoryBound(to: Float.self)
+            for j in 0..<count { out[j] += weight * v[j] }
+        case .f16:
+            GGMLKernels.addScaledHalf(row + offset &* 2, weight, count: count, into: out)
+        case .q16:
+            GGMLKernels.addScaledInt16Blocks(quants(row, offset: offset), scales(row, offset: offset), weight, count: count, into: out)
+        }
+    }
+
+    /// A q16 row's quants from element `offset` on (the row starts with its kvDim int16 quants).
+    @inline(__always)
+    private func quants(_ row: UnsafeMutableRawPointer, offset: Int) -> UnsafeMutablePointer<Int16> {
+        (row + offset &* 2).assumingMemoryBound(to: Int16.self)
+    }
+
+    /// A q16 row's block scales from element `offset` on (a multiple of 32; they follow the quants).
+    @inline(__always)
+    private func scales(_ row: UnsafeMutableRawPointer, offset: Int) -> UnsafeMutablePointer<Float> {
+        (row + (kvDim &* 2 &+ offset / 32 &* 4)).assumingMemoryBound(to: Float.self)
+    }
 
     /// Gives the memory of every position back to the kernel (the pages read as zero again when
     /// touched). The contents are gone: the owner forgets its history with it.
     func releaseMemory() {
         let page = max(4096, sysconf(Int32(_SC_PAGESIZE)))
-        let length = layers * capacity * kvDim * 4
-        for base in [UnsafeMutableRawPointer(keys), UnsafeMutableRawPointer(values)] {
+        let length = layers * capacity * rowBytes
+        for base in [keys, values] {
             let start = (Int(bitPattern: base) + page - 1) / page * page
             let end = (Int(bitPattern: base) + length) / page * page
             if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
@@ -55,10 +122,10 @@ final class KVCache: @unchecked Sendable {
 
     /// Copies positions 0..<count of every layer from `other` (a prefix-cache hit).
     func copyPrefix(from other: KVCache, count: Int) {
-        precondition(count <= capacity && count <= other.capacity && other.kvDim == kvDim && other.layers == layers)
+        precondition(count <= capacity && count <= other.capacity && other.kvDim == kvDim && other.layers == layers && other.type == type)
         for layer in 0..<layers {
-            keyRow(layer: layer, position: 0).update(from: other.keyRow(layer: layer, position: 0), count: count * kvDim)
-            valueRow(layer: layer, position: 0).update(from: other.valueRow(layer: layer, position: 0), count: count * kvDim)
+            keyRow(layer: layer, position: 0).copyMemory(from: other.keyRow(layer: layer, position: 0), byteCount: count * rowBytes)
+            valueRow(layer: layer, position: 0).copyMemory(from: other.valueRow(layer: layer, position: 0), byteCount: count * rowBytes)
         }
     }
 }

@@ -21,6 +21,8 @@ public struct LlamaConfig: Hashable, Sendable, CustomStringConvertible {
     public var ropeDimensions: Int
     /// RMSNorm epsilon.
     public var rmsEpsilon: Float
+    /// The KV cache's element type (fp32 unless set: GGUF models default to q16).
+    public var kvCacheType = KVCacheType.f32
 
     public init(
         dim: Int, hiddenDim: Int, layers: Int, heads: Int, kvHeads: Int, vocab: Int, seqLen: Int,
@@ -40,6 +42,8 @@ public struct LlamaConfig: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var headSize: Int { dim / heads }
+    /// Bytes of one position's keys (or values) in one layer of the KV cache.
+    public var kvCacheRowBytes: Int { kvCacheType.rowBytes(kvDim: kvDim) }
     /// Width of one position's keys (and values): kvHeads * headSize.
     public var kvDim: Int { dim * kvHeads / heads }
 
@@ -69,6 +73,9 @@ public struct LlamaConfig: Hashable, Sendable, CustomStringConvertible {
         }
         guard ropeDimensions > 0, ropeDimensions <= headSize, ropeDimensions % 2 == 0 else {
             throw InferenceError(.invalidConfiguration, "RoPE dimension count \(ropeDimensions) is not an even number in 2...\(headSize)")
+        }
+        if kvCacheType == .q16, headSize % 32 != 0 {
+            throw InferenceError(.invalidConfiguration, "a q16 KV cache needs a head size that is a multiple of 32 (this model's is \(headSize)): use f32 or f16")
         }
         guard ropeBase.isFinite, ropeBase > 1 else {
             throw InferenceError(.invalidConfiguration, "RoPE base \(ropeBase) is not a finite number above 1")

@@ -24,6 +24,7 @@ struct LLMSpeedCommand: ParsableCommand {
     @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt tokens of the pp test (0 skips it).") var promptTokens = 128
     @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generated tokens of the tg test (0 skips it).") var generatedTokens = 128
     @Option(name: [.customShort("r"), .long], help: "Timed runs of each test (after one warm-up).") var repeats = 5
+    @Option(help: "KV-cache element type: q16 (cartridged's default for GGUF), f32 or f16.") var kvCacheType: KVCacheType?
     @Flag(help: "Print one JSON object (LLMSpeedReport) instead of text.") var json = false
     @Flag(help: .hidden) var readBandwidth = false
 
@@ -44,7 +45,8 @@ struct LLMSpeedCommand: ParsableCommand {
         let clock = ContinuousClock()
         let loadStart = clock.now
         let source = try GGUFImage.open(ggufPath: model)
-        let llama = try source.model.makeModel(file: source.file, owner: source.mapping, maximumWorkers: threads)
+        let llama = try source.model.withKVCache(kvCacheType)
+            .makeModel(file: source.file, owner: source.mapping, maximumWorkers: threads)
         let loadMilliseconds = Self.seconds(clock.now - loadStart) * 1000
         let vocab = llama.config.vocab
         let bos = llama.tokenizer?.bosID

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CartridgeInference
 import Foundation
 
 /// `cartridge-bench llm compare`: llama.cpp (llama-bench) and this engine (`llm speed` in a child)
@@ -25,6 +26,7 @@ struct LLMSpeedComparison: AsyncParsableCommand {
     @Option(help: "Single-thread DRAM read bandwidth, GB/s, for the roofline column (default: measured in a child now).") var bandwidth1: Double?
     @Option(help: "Two-thread DRAM read bandwidth, GB/s (default: measured in a child now).") var bandwidth2: Double?
     @Flag(help: "Skip the bandwidth measurement and the roofline column.") var noRoofline = false
+    @Option(help: "The cartridge's KV-cache type: q16 (its default), f32 or f16 (llama-bench keeps its own default, f16: it has no f32 or q16 cache type).") var kvCacheType: KVCacheType?
 
     @Option(help: "Streams mode: concurrent client counts, comma separated (1 is always measured, for the scaling column).") var streams: String?
     @Option(help: "Streams mode: llama-server binary.") var llamaServer: String?
@@ -218,7 +220,8 @@ struct LLMSpeedComparison: AsyncParsableCommand {
     }
 
     func runOurs(model: String, threads: Int, prompt: Int, generate: Int) throws -> (Measurement, LLMSpeedReport) {
-        let arguments = ["llm", "speed", "--model", model, "--threads", String(threads), "-p", String(prompt), "-n", String(generate), "-r", String(repeats), "--json"]
+        var arguments = ["llm", "speed", "--model", model, "--threads", String(threads), "-p", String(prompt), "-n", String(generate), "-r", String(repeats), "--json"]
+        if let kvCacheType { arguments += ["--kv-cache-type", kvCacheType.rawValue] }
         let result = try ChildProcess.run(ChildProcess.ownExecutable(), arguments, outputPrefix: "\(workDirectory)/cartridge-speed")
         guard result.termination.exitedNormally, let line = result.stdout.split(separator: "\n").last(where: { $0.hasPrefix("{") }) else {
             throw ValidationError("cartridge-bench \(arguments.joined(separator: " ")) failed (\(result.termination.status)): \(result.stderr.suffix(600))")

@@ -16,6 +16,7 @@ struct LogitsCommand: ParsableCommand {
     @Option(help: "File holding the token ids (as --tokens).") var tokensFile: String?
     @Option(name: .shortAndLong, help: "Output file.") var output: String
     @Option(help: "Worker threads.") var threads: Int = 1
+    @Option(help: "KV-cache element type: q16 (cartridged's default for GGUF), f32 or f16.") var kvCacheType: KVCacheType?
 
     func run() throws {
         var text = tokens ?? ""
@@ -34,7 +35,8 @@ struct LogitsCommand: ParsableCommand {
         let ids = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int32($0) }
         guard !ids.isEmpty else { throw ValidationError("give --tokens or --tokens-file with at least one id") }
         let source = try GGUFImage.open(ggufPath: gguf)
-        let model = try source.model.makeModel(file: source.file, owner: source.mapping, maximumWorkers: threads)
+        let model = try source.model.withKVCache(kvCacheType)
+            .makeModel(file: source.file, owner: source.mapping, maximumWorkers: threads)
         let logits = try model.makeSession().logitsOfEveryPosition(forPrompt: ids)
         guard let out = fopen(output, "wb") else { throw ValidationError("cannot write \(output)") }
         defer { fclose(out) }

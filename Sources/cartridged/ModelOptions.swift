@@ -1,5 +1,6 @@
 import ArgumentParser
 import CartridgeDaemon
+import CartridgeInference
 import Logging
 
 /// Which model to serve.
@@ -28,6 +29,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: "KV-cache memory (MiB) that running generations and the prompt-prefix cache may use together; a generation that does not fit gets BUSY. Default: four full contexts.")
     var kvCacheMib: Int?
 
+    @Option(name: .long, help: "KV-cache element type of a GGUF model: q16 (the default: 16-bit blocks of 32 with a scale, 53 % of f32's memory, about f32's accuracy), f32 (exact), or f16 (half of f32's memory, as llama.cpp's default; 2-4x the logit error of f32). llama2.c checkpoints always use f32.")
+    var kvCacheType: KVCacheType?
+
     func validate() throws {
         let sources = [image, checkpoint, embeddingModel, gguf].compactMap { $0 }
         if sources.isEmpty {
@@ -39,7 +43,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     var decoderTuning: ServedModelLoader.DecoderTuning {
-        ServedModelLoader.DecoderTuning(threads: threads, kvCacheBytes: kvCacheMib.map { $0 << 20 })
+        ServedModelLoader.DecoderTuning(threads: threads, kvCacheBytes: kvCacheMib.map { $0 << 20 }, kvCacheType: kvCacheType)
     }
 
     func load(logger: Logger) throws -> any ServedModel {

@@ -1,0 +1,5 @@
+import ArgumentParser
+import CartridgeInference
+
+/// `--kv-cache-type f32|f16`.
+extension KVCacheType: ExpressibleByArgument {}

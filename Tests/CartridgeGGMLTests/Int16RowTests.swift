@@ -1,0 +1,60 @@
+import Testing
+@testable import CartridgeGGML
+
+/// The q16 KV cache's rows: 16-bit integers in blocks of 32 with an fp32 scale each.
+@Suite("Int16 block rows")
+struct Int16RowTests {
+    static func values(count: Int, seed: UInt64) -> [Float] {
+        var random = TestData.Random(seed: seed)
+        var x = (0..<count).map { _ in Float(random.unit() * 2 - 1) * Float(1 << Int(random.next() % 10)) }
+        if count >= 64 {
+            for j in 32..<64 { x[j] = 0 }  // an all-zero block: scale 0, quants 0
+            x[5] = 900  // an outlier: its block's step grows, the others' do not
+        }
+        return x
+    }
+
+    @Test("quantizing keeps each value within half its block's step; zero blocks stay zero", arguments: [32, 64, 192])
+    func quantizeWithinHalfAStep(count: Int) {
+        let x = Self.values(count: count, seed: UInt64(count))
+        var quants = [Int16](repeating: 0x7777, count: count + 1)
+        var scales = [Float](repeating: -1, count: count / 32 + 1)
+        quants.withUnsafeMutableBufferPointer { q in
+            scales.withUnsafeMutableBufferPointer { GGMLKernels.quantizeInt16Blocks(x, count: count, quants: q.baseAddress!, scales: $0.baseAddress!) }
+        }
+        #expect(quants[count] == 0x7777 && scales[count / 32] == -1, "wrote past the row")
+        for b in 0..<(count / 32) {
+            let block = x[(b * 32)..<(b * 32 + 32)]
+            let amax = block.map(abs).max()!
+            #expect(scales[b] == amax / 32767)
+            for j in (b * 32)..<(b * 32 + 32) {
+                #expect(abs(Double(scales[b]) * Double(quants[j]) - Double(x[j])) <= Double(amax) / 65534 * 1.0001, "element \(j)")
+                #expect(abs(Int(quants[j])) <= 32767)
+            }
+        }
+        if count >= 64 { #expect(scales[1] == 0 && quants[32..<64].allSatisfy { $0 == 0 }) }
+    }
+
+    @Test("dot and scaled add equal their fp64 sums over the dequantized values", arguments: [32, 96, 192])
+    func dotAndAdd(count: Int) {
+        let x = Self.values(count: count, seed: 7)
+        let y = Self.values(count: count, seed: 8)
+        var quants = [Int16](repeating: 0, count: count)
+        var scales = [Float](repeating: 0, count: count / 32)
+        quants.withUnsafeMutableBufferPointer { q in
+            scales.withUnsafeMutableBufferPointer { GGMLKernels.quantizeInt16Blocks(x, count: count, quants: q.baseAddress!, scales: $0.baseAddress!) }
+        }
+        let dequantized = (0..<count).map { Double(scales[$0 / 32]) * Double(quants[$0]) }
+        let exact = (0..<count).reduce(0.0) { $0 + dequantized[$1] * Double(y[$1]) }
+        let magnitude = (0..<count).reduce(0.0) { $0 + abs(dequantized[$1] * Double(y[$1])) }
+        let got = GGMLKernels.dotInt16Blocks(quants, scales, y, count: count)
+        #expect(abs(Double(got) - exact) <= 1e-6 * magnitude + 1e-6, "\(got) vs \(exact)")
+        var out = y + [42]
+        out.withUnsafeMutableBufferPointer { GGMLKernels.addScaledInt16Blocks(quants, scales, 0.25, count: count, into: $0.baseAddress!) }
+        for j in 0..<count {
+            let expected = Double(y[j]) + 0.25 * dequantized[j]
+            #expect(abs(Double(out[j]) - expected) <= 1e-6 * max(1, abs(expected)), "element \(j)")
+        }
+        #expect(out[count] == 42, "changed an element past count")
+    }
+}
