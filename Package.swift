@@ -12,6 +12,15 @@ let targetCPU = Context.environment["CARTRIDGE_TARGET_CPU"] ?? ""
 #endif
 let kernelSettings: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-target-cpu", targetCPU])]
 
+// The AVX-512 VNNI kernels are compiled for the smallest LLVM CPU with AVX-512 F/CD/BW/DQ/VL and
+// VNNI (cascadelake); CartridgeGGML calls them only after cpuid said yes (KernelInstructionSet),
+// so the package as a whole still runs on any haswell-level CPU.
+#if arch(x86_64)
+let vnniKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", Context.environment["CARTRIDGE_VNNI_TARGET_CPU"] ?? "cascadelake"])]
+#else
+let vnniKernelSettings: [SwiftSetting] = []
+#endif
+
 // The inference kernels are ~100x slower unoptimized; optimize them in debug builds too so the
 // model tests (which run real forward passes) take seconds.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
@@ -48,13 +57,17 @@ let package = Package(
         .systemLibrary(name: "CUSBGadget", pkgConfig: "libusbgx", providers: [.apt(["libusbgx-dev", "libconfig-dev"])]),
         .target(name: "CFunctionFS", cSettings: [.define("_GNU_SOURCE")]),
         .target(name: "CPrefetch"),
+        .target(name: "CCPUFeatures"),
 
         // MARK: Pure cores (no Foundation, no I/O)
         // The error skeleton every module's error type shares (no Foundation, no Glibc).
         .target(name: "CartridgeErrors", swiftSettings: strictSettings),
         .target(name: "CartridgeWire", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
         .target(name: "CartridgePower", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
-        .target(name: "CartridgeGGML", swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
+        .target(name: "CartridgeGGMLVNNI", swiftSettings: strictSettings + vnniKernelSettings + optimizedInDebug),
+        .target(
+            name: "CartridgeGGML", dependencies: ["CCPUFeatures", "CartridgeGGMLVNNI"],
+            swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
         .target(name: "CartridgeGGUF", dependencies: ["CartridgeErrors", "CartridgeGGML"], swiftSettings: strictSettings),
         .target(name: "CartridgeTokenizers", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings + optimizedInDebug),
         .target(name: "CartridgeTemplate", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
@@ -132,7 +145,7 @@ let package = Package(
         .executableTarget(
             name: "cartridged",
             dependencies: [
-                "CartridgeDaemon", "CartridgeGadget", "CartridgeInference", "CartridgePower",
+                "CartridgeDaemon", "CartridgeGadget", "CartridgeGGML", "CartridgeInference", "CartridgePower",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -165,7 +178,8 @@ let package = Package(
         .executableTarget(
             name: "cartridge-bench",
             dependencies: [
-                "CartridgeClient", "CartridgeInference", "CartridgeDaemon", "CartridgeImage", "CartridgeSystem", "CartridgeTransport", "CartridgeWire",
+                "CartridgeClient", "CartridgeGGML", "CartridgeInference", "CartridgeDaemon", "CartridgeImage", "CartridgeSystem", "CartridgeTransport",
+                "CartridgeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -183,7 +197,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "CartridgeWireTests", dependencies: ["CartridgeWire", "CartridgeSystem"], resources: [.copy("Fixtures")], swiftSettings: strictSettings),
-        .testTarget(name: "CartridgeGGMLTests", dependencies: ["CartridgeGGML"], exclude: ["Fixtures"], swiftSettings: strictSettings + kernelSettings),
+        .testTarget(name: "CartridgeGGMLTests", dependencies: ["CartridgeGGML", "CartridgeGGMLVNNI"], exclude: ["Fixtures"], swiftSettings: strictSettings + kernelSettings),
         .testTarget(name: "CartridgeGGUFTests", dependencies: ["CartridgeGGUF", "CartridgeGGML"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeTokenizersTests", dependencies: ["CartridgeTokenizers"], exclude: ["Fixtures"], swiftSettings: strictSettings),
         .testTarget(name: "CartridgeTemplateTests", dependencies: ["CartridgeTemplate"], exclude: ["Fixtures"], swiftSettings: strictSettings),

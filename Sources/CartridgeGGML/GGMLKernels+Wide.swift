@@ -47,6 +47,9 @@ extension GGMLKernels {
     @inline(__always)
     public static func dot(_ type: GGMLType, row: UnsafeRawPointer, wideActivation a: WideQuantizedActivation, count: Int) -> Float {
         precondition(count >= 0 && count <= a.capacity, "GGMLKernels.dot: count \(count) exceeds the wide activation capacity \(a.capacity)")
+        #if arch(x86_64)
+        if KernelInstructionSet.active == .avx512VNNI, let result = vnniDot(type, row, a, count: count) { return result }
+        #endif
         let blocks32 = count >> 5
         let blocks256 = count >> 8
         switch type.rawValue {

@@ -19,6 +19,10 @@ extension GGMLKernels {
             let group = min(4, columns &- column)
             let a = activations + column
             precondition(count >= 0 && count <= a[0].capacity, "GGMLKernels.dot: count \(count) exceeds the wide activation capacity \(a[0].capacity)")
+            if KernelInstructionSet.active == .avx512VNNI, vnniColumns(type, row, a, columns: group, count: count, into: out + column &* stride, stride: stride) {
+                column &+= group
+                continue
+            }
             let sums: WideColumnAccumulators
             switch type.rawValue {
             case 8: sums = wideColumnsQ8_0AVX2(row, a, columns: group, blocks: checkedBlocks(count, 32, type))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CartridgeGGML
 import CartridgeInference
 import Foundation
 
@@ -245,13 +246,14 @@ struct LLMSpeedComparison: AsyncParsableCommand {
 
     // MARK: Formatting and conditions
 
-    /// Date, load average and CPU, for the line printed above each table.
+    /// Date, load average, CPU and the kernel family the engine runs, for the line printed above
+    /// each table.
     static func conditions() -> String {
         let load = ChildProcess.contents(of: "/proc/loadavg").split(separator: " ").prefix(3).joined(separator: " ")
         let cpu = ChildProcess.contents(of: "/proc/cpuinfo").split(separator: "\n")
             .first(where: { $0.hasPrefix("model name") })?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
         let formatter = ISO8601DateFormatter()
-        return "\(formatter.string(from: Date())), load average \(load), \(ProcessInfo.processInfo.activeProcessorCount) CPUs (\(cpu))"
+        return "\(formatter.string(from: Date())), load average \(load), \(ProcessInfo.processInfo.activeProcessorCount) CPUs (\(cpu)), kernels \(KernelInstructionSet.active)"
     }
 
     /// "SmolLM2-135M-Instruct.Q4_1" for ".../SmolLM2-135M-Instruct.Q4_1.gguf".

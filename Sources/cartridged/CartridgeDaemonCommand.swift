@@ -1,5 +1,6 @@
 import ArgumentParser
 import CartridgeDaemon
+import CartridgeGGML
 import CartridgeGadget
 import CartridgePower
 import CartridgeSystem
@@ -68,7 +69,9 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
             logger.critical("refusing to serve", metadata: ["reason": "\(error)"])
             throw ExitCode(2)
         }
-        logger.info("model ready", metadata: ["name": "\(served.card.name)", "family": "\(served.card.family)"])
+        logger.info(
+            "model ready",
+            metadata: ["name": "\(served.card.name)", "family": "\(served.card.family)", "kernels": "\(KernelInstructionSet.active)"])
 
         var listeners: [any CartridgeListener] = []
         if let socket = socketOptions.socket {

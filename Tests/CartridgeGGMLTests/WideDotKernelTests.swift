@@ -14,10 +14,38 @@ struct WideDotKernelTests {
     static let quantizedTypes: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
 
     enum Path: String, CaseIterable, CustomStringConvertible {
-        case dispatched  // the public entry (AVX2 on x86-64)
+        case dispatched  // the public entry (KernelInstructionSet.active's kernels)
         case portable  // the Swift SIMD path non-x86 builds run
+        case avx2  // the AVX2 kernels, called directly (x86-64 only)
+        case vnni  // the AVX-512 VNNI kernel where the type has one, else AVX2 (AVX-512 VNNI CPUs only)
         var description: String { rawValue }
+
+        /// Why this path cannot run here, or nil when it can.
+        var unavailableReason: String? {
+            #if arch(x86_64)
+            if self == .vnni && KernelInstructionSet.detected != .avx512VNNI { return "this CPU has no AVX-512 VNNI" }
+            return nil
+            #else
+            return self == .avx2 || self == .vnni ? "not an x86-64 build" : nil
+            #endif
+        }
     }
+
+    #if arch(x86_64)
+    static func avx2Dot(_ type: GGMLType, _ row: UnsafeRawPointer, _ a: WideQuantizedActivation, count: Int) -> Float {
+        switch type {
+        case .q8_0: GGMLKernels.wideDotQ8_0AVX2(row, a, blocks: count / 32)
+        case .q4_0: GGMLKernels.wideDotQ4_0AVX2(row, a, blocks: count / 32)
+        case .q4_1: GGMLKernels.wideDotQ4_1AVX2(row, a, blocks: count / 32)
+        case .q5_0: GGMLKernels.wideDotQ5_0AVX2(row, a, blocks: count / 32)
+        case .q5_1: GGMLKernels.wideDotQ5_1AVX2(row, a, blocks: count / 32)
+        case .q4_K: GGMLKernels.wideDotQ4_KAVX2(row, a, superBlocks: count / 256)
+        case .q5_K: GGMLKernels.wideDotQ5_KAVX2(row, a, superBlocks: count / 256)
+        case .q6_K: GGMLKernels.wideDotQ6_KAVX2(row, a, superBlocks: count / 256)
+        default: .nan
+        }
+    }
+    #endif
 
     static func portableDot(_ type: GGMLType, _ row: UnsafeRawPointer, _ a: WideQuantizedActivation, count: Int) -> Float {
         switch type {
@@ -38,6 +66,13 @@ struct WideDotKernelTests {
             switch path {
             case .dispatched: GGMLKernels.dot(type, row: raw.baseAddress!, wideActivation: a, count: count)
             case .portable: portableDot(type, raw.baseAddress!, a, count: count)
+            #if arch(x86_64)
+            case .avx2: avx2Dot(type, raw.baseAddress!, a, count: count)
+            case .vnni:
+                GGMLKernels.vnniDot(type, raw.baseAddress!, a, count: count) ?? avx2Dot(type, raw.baseAddress!, a, count: count)
+            #else
+            case .avx2, .vnni: .nan
+            #endif
             }
         }
     }
@@ -50,6 +85,10 @@ struct WideDotKernelTests {
 
     /// Checks `rows` random rows of `type` × one random activation of length `count`.
     func check(_ type: GGMLType, count: Int, rows: Int, path: Path, seed: UInt64) {
+        if let reason = path.unavailableReason {
+            print("skipped: \(type) \(path) kernels: \(reason)")
+            return
+        }
         var random = TestData.Random(seed: seed)
         let x = TestData.activation(count: count, random: &random)
         let activation = Self.quantized(x)
@@ -109,6 +148,39 @@ struct WideDotKernelTests {
             let b = Self.dot(type, row, activation, count: count, path: .portable)
             #expect(abs(a - b) <= 1e-4 * max(abs(a), 1), "\(type): \(a) vs \(b)")
         }
+    }
+
+    /// The AVX-512 VNNI kernels against the AVX2 ones on the same rows: the same exact integer
+    /// sums and scaling, so they differ by fp32 accumulation order only; and the dispatched
+    /// entry runs the VNNI kernel (bit for bit) unless CARTRIDGE_KERNELS asked for AVX2.
+    @Test("AVX-512 VNNI and AVX2 kernels agree; dispatch picks VNNI where the CPU has it", arguments: [GGMLType.q8_0, .q4_0, .q4_1, .q5_0])
+    func vnniAgreesWithAVX2(type: GGMLType) throws {
+        #if arch(x86_64)
+        if let reason = Path.vnni.unavailableReason {
+            print("skipped: \(type) VNNI against AVX2: \(reason)")
+            return
+        }
+        var random = TestData.Random(seed: 4_242 + UInt64(type.rawValue))
+        for count in [32, 96, 576, 1536] {
+            let activation = Self.quantized(TestData.activation(count: count, random: &random))
+            defer { activation.deallocate() }
+            for r in 0..<8 {
+                let row = TestData.randomRow(type, count: count, random: &random, zeroScaleBlock: r == 1 ? 0 : nil)
+                let vnni = try row.withUnsafeBytes { try #require(GGMLKernels.vnniDot(type, $0.baseAddress!, activation, count: count)) }
+                let avx2 = Self.dot(type, row, activation, count: count, path: .avx2)
+                let dispatched = Self.dot(type, row, activation, count: count, path: .dispatched)
+                let w = TestData.dequantized(type, row, count: count)
+                let magnitude = (0..<count).reduce(Float(0)) { $0 + abs(w[$1] * activation.value(at: $1)) }
+                let tolerance = 2e-6 * max(abs(avx2), 1) + 1e-6 * magnitude
+                #expect(abs(vnni - avx2) <= tolerance, "\(type) n=\(count) row \(r): VNNI \(vnni) vs AVX2 \(avx2)")
+                if KernelInstructionSet.active == .avx512VNNI {
+                    #expect(dispatched.bitPattern == vnni.bitPattern, "\(type): the dispatched dot did not run the VNNI kernel")
+                }
+            }
+        }
+        #else
+        print("skipped: VNNI against AVX2: not an x86-64 build")
+        #endif
     }
 
     /// Over random rows, the root-mean-square error against the unquantized activation: the
@@ -178,6 +250,10 @@ struct WideDotKernelTests {
     /// quant at −32767. The results are exact small integers times powers of two.
     @Test("extreme weights and activations do not overflow", arguments: Path.allCases)
     func extremes(path: Path) {
+        if let reason = path.unavailableReason {
+            print("skipped: extremes on the \(path) kernels: \(reason)")
+            return
+        }
         let count = 512
         let activation = Self.quantized([Float](repeating: -32767, count: count))  // quants −32767, scale 1
         defer { activation.deallocate() }
