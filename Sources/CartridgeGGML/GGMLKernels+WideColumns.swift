@@ -5,6 +5,10 @@
 /// `dot(type, row:, wideActivation: activations[c], count:)` up to fp32 rounding of the
 /// accumulation order (about 1e-7 relative).
 extension GGMLKernels {
+    /// The columns one pass of the multi-column kernels handles; callers that tile their loops
+    /// for the cache hand them groups of this size.
+    public static let columnGroupSize = 4
+
     /// out[c · stride] = row · activation c for c in 0..<columns (any count ≥ 1; done four at a
     /// time). The row and the activations follow the rules of the one-column
     /// `dot(_:row:wideActivation:count:)`.
@@ -16,7 +20,7 @@ extension GGMLKernels {
         #if arch(x86_64)
         var column = 0
         while column < columns {
-            let group = min(4, columns &- column)
+            let group = min(columnGroupSize, columns &- column)
             let a = activations + column
             precondition(count >= 0 && count <= a[0].capacity, "GGMLKernels.dot: count \(count) exceeds the wide activation capacity \(a[0].capacity)")
             if KernelInstructionSet.active == .avx512VNNI, vnniColumns(type, row, a, columns: group, count: count, into: out + column &* stride, stride: stride) {

@@ -75,10 +75,18 @@ public enum VNNIKernels {
         return _mm256_mask_sub_epi8(nibbles, clear, nibbles, _mm256_set1_epi8(16))
     }
 
-    /// The fp16 value at p as fp32.
+    /// The fp16 value at p as fp32, in general-purpose registers and one multiply: a lone fp16
+    /// load converted by `vcvtph2ps` compiles to `vpinsrw` into whatever vector register is
+    /// free, often an accumulator, chaining each block's scale to the previous block's FMA
+    /// (these kernels measured 10 % slower than AVX2's that way). Shifting the exponent and
+    /// mantissa into fp32 position and multiplying by 2¹¹² rebiases normal and subnormal
+    /// values exactly; infinities and NaNs are assembled bit by bit.
     @inline(__always)
     static func half(_ p: UnsafeRawPointer) -> Float {
-        _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(p.loadUnaligned(as: UInt16.self))))[0]
+        let h = p.loadUnaligned(as: UInt16.self)
+        let sign = UInt32(h & 0x8000) << 16
+        if h & 0x7C00 == 0x7C00 { return Float(bitPattern: sign | 0x7F80_0000 | UInt32(h & 0x3FF) << 13) }
+        return Float(bitPattern: (UInt32(h & 0x7FFF) << 13) | sign) * 0x1p112
     }
 
     /// The two consecutive fp16 values at p (a block's d and m) as fp32.

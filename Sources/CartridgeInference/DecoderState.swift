@@ -137,6 +137,10 @@ final class DecoderState: @unchecked Sendable {
         return Input(values: x, valueStride: stride, columns: columns, quants: q, quantScales: s, quantStride: slotLength, activations: a)
     }
 
+    /// Weight bytes per tile of rows in the multi-column products: with a group's activations
+    /// (4 × 1536 × 2 bytes at most for SmolLM2) it fits a 32 KiB L1 data cache.
+    static let weightTileBytes = 16 * 1024
+
     /// out[c · outStride + (i − rows.lowerBound)] = row i of w · input column c, for i in rows and
     /// every column of the input.
     @inline(__always)
@@ -170,10 +174,28 @@ final class DecoderState: @unchecked Sendable {
                         out[i &- rows.lowerBound] = GGMLKernels.dot(type, row: blocks + i &* rowBytes, wideActivation: a, count: n)
                     }
                 } else {
-                    for i in rows {
-                        GGMLKernels.dot(
-                            type, row: blocks + i &* rowBytes, wideActivations: input.activations, columns: columns, count: n,
-                            into: out + (i &- rows.lowerBound), stride: outStride)
+                    // Cache-blocked: a tile of rows (about `weightTileBytes` of weights) against one
+                    // group of columns at a time, so both the group's int16 activations (4 × n × 2
+                    // bytes) and the tile's weights stay in L1 while every pair of them is dotted.
+                    // Row by row over all columns re-read every column's activations from L2 for
+                    // each row: 64 bytes per block of 32 and column, where the 4-bit weights are
+                    // 18-20 bytes per block shared by the group.
+                    let tile = max(1, Self.weightTileBytes / max(rowBytes, 1))
+                    var start = rows.lowerBound
+                    while start < rows.upperBound {
+                        let end = min(start &+ tile, rows.upperBound)
+                        var column = 0
+                        while column < columns {
+                            let group = min(GGMLKernels.columnGroupSize, columns &- column)
+                            let target = out + column &* outStride
+                            for i in start..<end {
+                                GGMLKernels.dot(
+                                    type, row: blocks + i &* rowBytes, wideActivations: input.activations + column, columns: group, count: n,
+                                    into: target + (i &- rows.lowerBound), stride: outStride)
+                            }
+                            column &+= group
+                        }
+                        start = end
                     }
                 }
             } else {
