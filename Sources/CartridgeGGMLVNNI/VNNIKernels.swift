@@ -108,19 +108,23 @@ public enum VNNIKernels {
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_set1_ps(scale), acc)
     }
 
-    /// Runs `body` over blocks 0..<blocks on two accumulators (two independent FMA chains) and
-    /// returns their sum.
+    /// Runs `body(b, d, &acc)` over blocks 0..<blocks of `bytesPerBlock` bytes whose first two
+    /// bytes are the fp16 scale d, on two accumulators, converting the two blocks' scales of
+    /// each pair with one `vcvtph2ps` (as CartridgeGGML's AVX2 `scaledBlocks`); returns the sum.
     @inline(__always)
-    static func alternating(blocks: Int, _ body: (Int, inout __m256) -> Void) -> __m256 {
+    static func scaledBlocks(_ row: UnsafeRawPointer, blocks: Int, bytesPerBlock: Int, _ body: (Int, Float, inout __m256) -> Void) -> __m256 {
         var acc0 = _mm256_setzero_ps()
         var acc1 = _mm256_setzero_ps()
         var b = 0
         while b &+ 2 <= blocks {
-            body(b, &acc0)
-            body(b &+ 1, &acc1)
+            let first = UInt32(row.loadUnaligned(fromByteOffset: b &* bytesPerBlock, as: UInt16.self))
+            let second = UInt32(row.loadUnaligned(fromByteOffset: (b &+ 1) &* bytesPerBlock, as: UInt16.self))
+            let d = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: first | second << 16)))
+            body(b, d[0], &acc0)
+            body(b &+ 1, d[1], &acc1)
             b &+= 2
         }
-        if b < blocks { body(b, &acc0) }
+        if b < blocks { body(b, half(row + b &* bytesPerBlock), &acc0) }
         return _mm256_add_ps(acc0, acc1)
     }
 
@@ -128,10 +132,9 @@ public enum VNNIKernels {
 
     /// Row · x for a Q8_0 row of `blocks` blocks of 32.
     public static func dotQ8_0(_ row: UnsafeRawPointer, _ x: WideColumn, blocks: Int) -> Float {
-        let acc = alternating(blocks: blocks) { b, acc in
-            let block = row + b &* 34
-            let w = signedPlanes(load256(block + 2))
-            accumulate(&acc, blockDot(even: w.even, odd: w.odd, x.quants + b &* 64), half(block) * x.scales[b])
+        let acc = scaledBlocks(row, blocks: blocks, bytesPerBlock: 34) { b, d, acc in
+            let w = signedPlanes(load256(row + (b &* 34 &+ 2)))
+            accumulate(&acc, blockDot(even: w.even, odd: w.odd, x.quants + b &* 64), d * x.scales[b])
         }
         return horizontalSum(acc)
     }
@@ -139,11 +142,10 @@ public enum VNNIKernels {
     /// Row · x for a Q4_0 row (re-centred in the integers, q − 8, as the AVX2 kernel does).
     public static func dotQ4_0(_ row: UnsafeRawPointer, _ x: WideColumn, blocks: Int) -> Float {
         let eight = _mm256_set1_epi16(8)
-        let acc = alternating(blocks: blocks) { b, acc in
-            let block = row + b &* 18
-            let q = nibblePlanes(block + 2)
+        let acc = scaledBlocks(row, blocks: blocks, bytesPerBlock: 18) { b, d, acc in
+            let q = nibblePlanes(row + (b &* 18 &+ 2))
             let sums = blockDot(even: _mm256_sub_epi16(q.even, eight), odd: _mm256_sub_epi16(q.odd, eight), x.quants + b &* 64)
-            accumulate(&acc, sums, half(block) * x.scales[b])
+            accumulate(&acc, sums, d * x.scales[b])
         }
         return horizontalSum(acc)
     }
@@ -175,10 +177,10 @@ public enum VNNIKernels {
 
     /// Row · x for a Q5_0 row (q − 16 in −16...15, in the integers).
     public static func dotQ5_0(_ row: UnsafeRawPointer, _ x: WideColumn, blocks: Int) -> Float {
-        let acc = alternating(blocks: blocks) { b, acc in
+        let acc = scaledBlocks(row, blocks: blocks, bytesPerBlock: 22) { b, d, acc in
             let block = row + b &* 22
             let w = signedPlanes(q5_0Bytes(nibbles: block + 6, bits: block + 2))
-            accumulate(&acc, blockDot(even: w.even, odd: w.odd, x.quants + b &* 64), half(block) * x.scales[b])
+            accumulate(&acc, blockDot(even: w.even, odd: w.odd, x.quants + b &* 64), d * x.scales[b])
         }
         return horizontalSum(acc)
     }
