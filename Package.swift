@@ -14,9 +14,16 @@ let kernelSettings: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-t
 
 // The AVX-512 VNNI kernels are compiled for the smallest LLVM CPU with AVX-512 F/CD/BW/DQ/VL and
 // VNNI (cascadelake); CartridgeGGML calls them only after cpuid said yes (KernelInstructionSet),
-// so the package as a whole still runs on any haswell-level CPU.
+// so the package as a whole still runs on any haswell-level CPU. `fast-dpwssd` is a tuning flag
+// only (no instructions beyond cascadelake's): without it LLVM splits every `vpdpwssd` back into
+// `vpmaddwd` + `vpaddd`, as it does for the Intel cores where that is faster.
 #if arch(x86_64)
-let vnniKernelSettings: [SwiftSetting] = [.unsafeFlags(["-target-cpu", Context.environment["CARTRIDGE_VNNI_TARGET_CPU"] ?? "cascadelake"])]
+let vnniKernelSettings: [SwiftSetting] = [
+    .unsafeFlags([
+        "-target-cpu", Context.environment["CARTRIDGE_VNNI_TARGET_CPU"] ?? "cascadelake",
+        "-Xcc", "-Xclang", "-Xcc", "-target-feature", "-Xcc", "-Xclang", "-Xcc", "+fast-dpwssd",
+    ])
+]
 #else
 let vnniKernelSettings: [SwiftSetting] = []
 #endif
