@@ -17,6 +17,8 @@ let kernelSettings: [SwiftSetting] = targetCPU.isEmpty ? [] : [.unsafeFlags(["-t
 // so the package as a whole still runs on any haswell-level CPU. `fast-dpwssd` is a tuning flag
 // only (no instructions beyond cascadelake's): without it LLVM splits every `vpdpwssd` back into
 // `vpmaddwd` + `vpaddd`, as it does for the Intel cores where that is faster.
+// CARTRIDGE_VNNI_TARGET_CPU names another LLVM CPU for this module (at your own risk: the run-time
+// check asks for cascadelake's AVX-512 features only).
 #if arch(x86_64)
 let vnniKernelSettings: [SwiftSetting] = [
     .unsafeFlags([

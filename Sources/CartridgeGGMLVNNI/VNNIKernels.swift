@@ -4,9 +4,9 @@ import _Builtin_intrinsics.intel
 /// The AVX-512 VNNI forms of CartridgeGGML's 16-bit activation kernels (same activation layout,
 /// same exact integer sums, same scaling; see `GGMLKernels+Wide.swift` there for the scheme and
 /// the int32 overflow bounds). This module is compiled for an AVX-512 VNNI CPU
-/// (`-target-cpu cascadelake` in Package.swift), so nothing in it may run before
-/// `cartridge_cpu_runs_avx512_vnni()` said yes: CartridgeGGML asks once and calls in here only
-/// then (`GGMLKernels.instructionSet`).
+/// (`-target-cpu cascadelake` with the `fast-dpwssd` tuning in Package.swift), so nothing in it
+/// may run before `cartridge_cpu_runs_avx512_vnni()` said yes: CartridgeGGML asks once and calls
+/// in here only then (`KernelInstructionSet.active`).
 ///
 /// Two things differ from the AVX2 kernels, both on 256-bit registers (AVX-512VL: a Zen 4 core
 /// splits 512-bit operations in two, so wider registers would not do more work per cycle):
