@@ -29,8 +29,12 @@ extension GGMLKernels {
         _ type: GGMLType, _ row: UnsafeRawPointer, _ a: UnsafePointer<WideQuantizedActivation>, columns: Int, count: Int,
         into out: UnsafeMutablePointer<Float>, stride: Int
     ) -> Bool {
+        let kernel: (UnsafeRawPointer, WideColumnGroup, Int, UnsafeMutablePointer<Float>, Int) -> Void
         switch type.rawValue {
-        case 8, 2, 3, 6: break
+        case 8: kernel = VNNIKernels.columnsQ8_0
+        case 2: kernel = VNNIKernels.columnsQ4_0
+        case 3: kernel = VNNIKernels.columnsQ4_1
+        case 6: kernel = VNNIKernels.columnsQ5_0
         default: return false
         }
         let blocks = checkedBlocks(count, 32, type)
@@ -38,12 +42,7 @@ extension GGMLKernels {
             precondition(count <= a[c].capacity, "GGMLKernels.dot: count \(count) exceeds the wide activation capacity \(a[c].capacity)")
             return wideColumn(a[c])
         }
-        switch type.rawValue {
-        case 8: VNNIKernels.columnsQ8_0(row, group, blocks: blocks, into: out, stride: stride)
-        case 2: VNNIKernels.columnsQ4_0(row, group, blocks: blocks, into: out, stride: stride)
-        case 3: VNNIKernels.columnsQ4_1(row, group, blocks: blocks, into: out, stride: stride)
-        default: VNNIKernels.columnsQ5_0(row, group, blocks: blocks, into: out, stride: stride)
-        }
+        kernel(row, group, blocks, out, stride)
         return true
     }
 }
