@@ -17,6 +17,10 @@ struct ResourceBoundsTests {
         let server = try InProcessServer(configuration: configuration, capacity: 2048)
         var sleeper = try await server.connect()
         try await sleeper.send(GenerateRequest(prompt: .tokens([1]), maximumTokens: 1_000_000).frame(requestID: 5))
+        // Its first token shows it holds the one slot: without this wait the other host's request
+        // could be admitted first (seen in CI: the sleeper then got ERROR(BUSY) at once).
+        let first = try await sleeper.next()
+        #expect(first.type == .token && first.requestID == 5, "\(first)")
         // The sleeper reads nothing more. Another host gets the slot once the stall is noticed.
         var other = try await server.connect()
         let clock = ContinuousClock()
