@@ -6,7 +6,7 @@ import CartridgeGGMLVNNI
 extension GGMLKernels {
     @inline(__always)
     static func wideColumn(_ a: WideQuantizedActivation) -> WideColumn {
-        WideColumn(quants: UnsafeRawPointer(a.quants), scales: a.scales, sums: a.sums)
+        WideColumn(quants: UnsafeRawPointer(a.quants), scales: a.scales, sums: a.sums, planes: UnsafeRawPointer(a.planes))
     }
 
     /// Row · activation by the VNNI kernel of `type`, or nil when it has none (the AVX2 kernel

@@ -12,7 +12,7 @@
 /// × the activation scale.
 ///
 /// No int32 overflow: an int32 lane holds at most 8 products of one block of 32 (4 in the AVX2
-/// kernels), and the whole block at most 32, with |activation quant| ≤ 32767:
+/// kernels), and the whole block at most 32, with |activation quant| ≤ 32639 (the bounds below use 32767, above it):
 /// - Q8_0: 32 · 128 · 32767 = 134,213,632 < 2³¹ (even summed over the block).
 /// - Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K: |w| ≤ 31: 32 · 31 · 32767 = 32,505,664.
 /// - Q6_K: weights are multiplied by their int8 sub-block scale in int16 first
@@ -24,12 +24,14 @@
 /// Accuracy: the integer sums are exact, so a wide dot equals (up to fp32 rounding of the scale
 /// products, the int32 → fp32 conversions and the accumulation order: ~1e-7 of Σ|wᵢx̂ᵢ|) the exact
 /// dot of the dequantized row with the dequantized activation. Against the unquantized
-/// activation each element carries at most half a step, scale/2 = max|x_block|/65534, so
-/// |error| ≤ Σ_blocks (max|x_block| / 65534) · Σ_block |wᵢ|, 258 times below the 8-bit bound.
+/// activation each element carries at most half a step, scale/2 = max|x_block|/65278, so
+/// |error| ≤ Σ_blocks (max|x_block| / 65278) · Σ_block |wᵢ|, 257 times below the 8-bit bound.
 extension GGMLKernels {
     /// Quantizes x[0..<count] (count a multiple of 32, at most `activation.capacity`) into
-    /// `activation`: per block of 32, scale d = max|x|/32767, quants round(x/d) (ties to even,
-    /// |q| ≤ 32767), sum d·Σq; an all-zero block gets d = 0 and zero quants. x must be finite.
+    /// `activation`: per block of 32, scale d = max|x|/32639, quants round(x/d) (ties to even,
+    /// |q| ≤ 32639, `WideQuantizedActivation.maximumQuant`), sum d·Σq; an all-zero block gets
+    /// d = 0 and zero quants. x must be finite. Fills the byte planes too when the interleaved
+    /// kernels run.
     public static func quantize(_ x: UnsafePointer<Float>, count: Int, into activation: WideQuantizedActivation) {
         precondition(count >= 0 && count % 32 == 0, "GGMLKernels.quantize: count \(count) is not a multiple of 32")
         precondition(count <= activation.capacity, "GGMLKernels.quantize: count \(count) exceeds the wide activation capacity \(activation.capacity)")
@@ -38,6 +40,29 @@ extension GGMLKernels {
         #else
         portableWideQuantize(x, blocks: count / 32, into: activation)
         #endif
+        if InterleavedMatrix.isAvailable { splitPlanes(activation, blocks: count / 32) }
+    }
+
+    /// Fills `planes` of blocks 0..<blocks from the quants: the signed low parts
+    /// lo = ((q + 128) mod 256) − 128 and high parts hi = (q − lo) / 256 (each in quant order),
+    /// and the block's int32 Σ q (what the interleaved kernels multiply and correct with).
+    public static func splitPlanes(_ a: WideQuantizedActivation, blocks: Int) {
+        precondition(blocks >= 0 && blocks * 32 <= a.capacity, "GGMLKernels.splitPlanes: \(blocks) blocks exceed the capacity \(a.capacity)")
+        let bias = SIMD16<Int16>(repeating: 128)
+        for b in 0..<blocks {
+            let quants = UnsafeRawPointer(a.quants + b &* 32)
+            let out = UnsafeMutableRawPointer(a.planes + b &* 96)
+            var total: Int32 = 0
+            for half in 0..<2 {
+                let v = quants.loadUnaligned(fromByteOffset: half &* 32, as: SIMD16<Int16>.self)
+                let low = ((v &+ bias) & 0xFF) &- bias
+                let high = (v &- low) &>> 8
+                out.storeBytes(of: SIMD16<Int8>(truncatingIfNeeded: low), toByteOffset: half &* 16, as: SIMD16<Int8>.self)
+                out.storeBytes(of: SIMD16<Int8>(truncatingIfNeeded: high), toByteOffset: 32 &+ half &* 16, as: SIMD16<Int8>.self)
+                total &+= SIMD16<Int32>(truncatingIfNeeded: v).wrappedSum()
+            }
+            out.storeBytes(of: total, toByteOffset: 64, as: Int32.self)
+        }
     }
 
     /// Row · x for a row of a quantized `type` (`usesQuantizedActivation(type)`), where the row

@@ -66,11 +66,11 @@ extension GGMLKernels {
             let m4 = _mm_max_ps(m.lowHalf, m.highHalf)
             let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4))
             let amax = max(m2[0], m2[1])
-            let d = amax / 32767
+            let d = amax / Float(WideQuantizedActivation.maximumQuant)
             let id: Float = d != 0 ? 1 / d : 0
             let scale = _mm256_set1_ps(id)
             // vcvtps2dq rounds to nearest even (the default MXCSR mode), as the portable path does;
-            // |x·id| ≤ 32767 + a few ulps, so the values fit int16 and packs never saturates.
+            // |x·id| ≤ maximumQuant + a few ulps, so the values fit int16 and packs never saturates.
             let i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, scale)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, scale))
             let i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, scale)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, scale))
             let total = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3))

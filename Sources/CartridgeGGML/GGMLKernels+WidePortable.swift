@@ -50,11 +50,11 @@ extension GGMLKernels {
             let p = x + b &* 32
             var amax: Float = 0
             for i in 0..<32 { amax = max(amax, abs(p[i])) }
-            let d = amax / 32767
+            let d = amax / Float(WideQuantizedActivation.maximumQuant)
             let id: Float = d != 0 ? 1 / d : 0
             var total: Int32 = 0
             for i in 0..<32 {
-                // |x·id| ≤ 32767 + a few ulps of rounding in d and 1/d: rounds to at most 32767.
+                // |x·id| ≤ maximumQuant + a few ulps of rounding in d and 1/d: rounds to at most maximumQuant.
                 let q = Int16((p[i] * id).rounded(.toNearestOrEven))
                 a.quants[b &* 32 &+ (i & 1) &* 16 &+ i >> 1] = q
                 total &+= Int32(q)

@@ -34,6 +34,9 @@ final class ImageMapping: @unchecked Sendable {
         guard let address, address != MAP_FAILED else {
             throw ImageError(.fileUnreadable, "cannot map image '\(path)'", cause: SystemCallError.current("mmap"))
         }
+        // Small pages only: a fault must not map a whole huge page of the page cache back in
+        // after the loader dropped the ranges it repacked (`FileBackedMapping.dropPages`).
+        _ = madvise(address, size, MADV_NOHUGEPAGE)
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
 

@@ -1,10 +1,12 @@
+public import CartridgeInference
+
 /// An image that passed every check (`CartridgeImage.open`): mapped read-only, digest verified,
 /// signature verified when present, manifest and tensor table consistent. Tensors and the
 /// tokenizer are views into the mapping; nothing is copied.
 ///
 /// `@unchecked Sendable`: every stored property is immutable, and the mapping it owns is
 /// read-only (PROT_READ) and unmapped only when the last reference goes away.
-public final class VerifiedImage: @unchecked Sendable {
+public final class VerifiedImage: FileBackedMapping, @unchecked Sendable {
     public let path: String
     public let manifest: ImageManifest
     public let digest: ImageDigest
@@ -37,6 +39,7 @@ public final class VerifiedImage: @unchecked Sendable {
 
     /// The whole mapped file (read-only).
     public var fileBytes: UnsafeRawBufferPointer { mapping.bytes }
+    public var mappedBytes: UnsafeRawBufferPointer { mapping.bytes }
 
     /// Bytes hashed by `open` (everything before the trailer).
     public var hashedByteCount: Int { header.trailerOffset }

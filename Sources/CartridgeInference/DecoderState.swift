@@ -167,7 +167,23 @@ final class DecoderState: @unchecked Sendable {
             }
         case .ggml(let type, let blocks):
             let rowBytes = type.rowByteCount(elements: n) ?? 0
-            if GGMLKernels.usesQuantizedActivation(type) {
+            if let interleaved = w.interleaved {
+                // Whole groups of eight rows by the interleaved kernels; the parallel ranges are
+                // multiples of 8 (grain 8), so the row-kernel remainder below is for other callers.
+                let first = (rows.lowerBound + 7) / 8, last = max(first, rows.upperBound / 8)
+                if first < last {
+                    interleaved.multiply(
+                        groups: first..<last, activations: input.activations, columns: columns,
+                        into: out + (first * 8 - rows.lowerBound), stride: outStride)
+                }
+                let covered = (first * 8)..<(last * 8)
+                for i in rows where !covered.contains(i) {
+                    for c in 0..<columns {
+                        out[c &* outStride &+ i &- rows.lowerBound] = GGMLKernels.dot(
+                            type, row: blocks + i &* rowBytes, wideActivation: input.activations[c], count: n)
+                    }
+                }
+            } else if GGMLKernels.usesQuantizedActivation(type) {
                 if columns == 1 {
                     let a = input.activations[0]
                     for i in rows {

@@ -87,7 +87,7 @@ public struct LlamaWeights: Sendable {
                         .invalidTensor, "tensor '\(name)': its row length \(shape[shape.count - 1]) is not a whole number of \(type.name) blocks")
                 }
             }
-            return view
+            return Self.repacked(view, owner: owner)
         }
         let d = config.dim, h = config.hiddenDim, kv = config.kvDim
         tokenEmbeddings = try tensor("tok_embeddings", [config.vocab, d], matrix: true)
@@ -110,6 +110,7 @@ public struct LlamaWeights: Sendable {
         classifier = config.sharedClassifier ? tokenEmbeddings : try tensor("output", [config.vocab, d], matrix: true)
         self.config = config
         self.owner = owner
+        dropRepackedPages()
     }
 
     /// All tensors in canonical order (what an image burner writes).

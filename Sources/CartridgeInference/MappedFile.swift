@@ -7,7 +7,7 @@ import Glibc
 /// until the last owner (a checkpoint or model) is released.
 ///
 /// `@unchecked Sendable`: the mapping is immutable (PROT_READ) and unmapped only in `deinit`.
-public final class MappedFile: @unchecked Sendable {
+public final class MappedFile: FileBackedMapping, @unchecked Sendable {
     public let path: String
     /// The mapped bytes (page aligned). Empty for an empty file.
     public let bytes: UnsafeRawBufferPointer
@@ -34,8 +34,13 @@ public final class MappedFile: @unchecked Sendable {
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else {
             throw InferenceError(.fileUnreadable, "cannot map '\(path)': \(String(cString: strerror(errno)))")
         }
+        // Small pages only: a fault must not map a whole huge page of the page cache back in
+        // after the loader dropped the ranges it repacked (`FileBackedMapping.dropPages`).
+        _ = madvise(address, size, MADV_NOHUGEPAGE)
         bytes = UnsafeRawBufferPointer(start: address, count: size)
     }
+
+    public var mappedBytes: UnsafeRawBufferPointer { bytes }
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }

@@ -20,6 +20,9 @@ public struct TensorView: @unchecked Sendable {
 
     public var storage: Storage
     public var shape: [Int]
+    /// The matrix repacked for the interleaved kernels (`InterleavedMatrix`), when `LlamaWeights`
+    /// made one: the products use it, everything else (embedding rows) reads `storage`.
+    public var interleaved: InterleavedMatrix?
 
     public init(_ storage: Storage, shape: [Int]) {
         self.storage = storage
@@ -66,6 +69,10 @@ public struct TensorView: @unchecked Sendable {
 
     /// Row `row` as fp32 (dequantized) into `out[0..<columnCount]`.
     func copyRow(_ row: Int, into out: UnsafeMutablePointer<Float>) {
+        if let interleaved {
+            interleaved.dequantizeRow(row, into: out)
+            return
+        }
         let n = columnCount
         switch storage {
         case .float32(let values): out.update(from: values + row * n, count: n)

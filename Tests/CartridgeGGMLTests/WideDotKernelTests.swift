@@ -224,19 +224,19 @@ struct WideDotKernelTests {
             #expect(a.scales[block].bitPattern == b.scales[block].bitPattern && a.sums[block].bitPattern == b.sums[block].bitPattern)
             let values = x[block * 32..<(block + 1) * 32]
             let amax = values.map(abs).max()!
-            #expect(a.scales[block] == amax / 32767)
+            #expect(a.scales[block] == amax / 32639)
             var total = 0
             for i in block * 32..<(block + 1) * 32 {
                 let q = Int(a.quants[WideQuantizedActivation.quantIndex(of: i)])
-                #expect(abs(q) <= 32767)
+                #expect(abs(q) <= 32639)
                 if amax > 0 { #expect(abs(Float(q) - x[i] * (1 / a.scales[block])) <= 0.5001, "element \(i)") } else { #expect(q == 0) }
                 total += q
             }
             #expect(a.sums[block] == a.scales[block] * Float(total))
         }
-        // Block 1 of the test activation is all zero; the largest element maps to ±32767.
+        // Block 1 of the test activation is all zero; the largest element maps to ±32639 (maximumQuant).
         #expect(a.scales[1] == 0 && a.sums[1] == 0)
-        #expect((0..<32).contains { abs(a.quants[$0]) == 32767 })
+        #expect((0..<32).contains { abs(a.quants[$0]) == 32639 })
         for i in [0, 1, 7, 30, 31, 64, 95] { #expect(abs(a.value(at: i) - x[i]) <= a.scales[i / 32] / 2 * 1.0001, "value(at: \(i))") }
         // Storage order within a block: even elements, then odd ones.
         let slots: [Int] = (0..<64).map { WideQuantizedActivation.quantIndex(of: $0) }
@@ -247,7 +247,7 @@ struct WideDotKernelTests {
 
     /// The largest int32 lane sums the kernels can form (the overflow bounds of
     /// `GGMLKernels+Wide.swift`): every weight at its most negative value, every activation
-    /// quant at −32767. The results are exact small integers times powers of two.
+    /// quant at −32639 (the largest, `maximumQuant`). The results are exact small integers times powers of two.
     @Test("extreme weights and activations do not overflow", arguments: Path.allCases)
     func extremes(path: Path) {
         if let reason = path.unavailableReason {
@@ -255,22 +255,22 @@ struct WideDotKernelTests {
             return
         }
         let count = 512
-        let activation = Self.quantized([Float](repeating: -32767, count: count))  // quants −32767, scale 1
+        let activation = Self.quantized([Float](repeating: -32639, count: count))  // quants −32639, scale 1
         defer { activation.deallocate() }
-        #expect(activation.quants[0] == -32767 && activation.scales[0] == 1)
+        #expect(activation.quants[0] == -32639 && activation.scales[0] == 1)
         let one: [UInt8] = [0x00, 0x3C]  // fp16 1.0
-        // Q8_0: weights −128, d = 1: Σ 128 · 32767 (every partial sum is exact in fp32).
+        // Q8_0: weights −128, d = 1: Σ 128 · 32639 (every partial sum is exact in fp32).
         var q8: [UInt8] = []
         for _ in 0..<(count / 32) { q8 += one + [UInt8](repeating: 0x80, count: 32) }
-        #expect(Self.dot(.q8_0, q8, activation, count: count, path: path) == Float(128 * 32767 * count))
+        #expect(Self.dot(.q8_0, q8, activation, count: count, path: path) == Float(128 * 32639 * count))
         // Q6_K: q = 0 (weight −32), sub-block scales −128, d = 1: every weight is 4096.
         var q6: [UInt8] = []
         for _ in 0..<(count / 256) { q6 += [UInt8](repeating: 0, count: 192) + [UInt8](repeating: 0x80, count: 16) + one }
-        #expect(Self.dot(.q6_K, q6, activation, count: count, path: path) == Float(-4096 * 32767 * count))
+        #expect(Self.dot(.q6_K, q6, activation, count: count, path: path) == Float(-4096 * 32639 * count))
         // Q5_0: q = 31 (weight 15), Q5_1 likewise unsigned 31 with m = 0.
         var q5: [UInt8] = []
         for _ in 0..<(count / 32) { q5 += one + [0xFF, 0xFF, 0xFF, 0xFF] + [UInt8](repeating: 0xFF, count: 16) }
-        #expect(Self.dot(.q5_0, q5, activation, count: count, path: path) == Float(-15 * 32767 * count))
+        #expect(Self.dot(.q5_0, q5, activation, count: count, path: path) == Float(-15 * 32639 * count))
     }
 
     @Test("a wide activation can be reused for shorter vectors and re-quantized")

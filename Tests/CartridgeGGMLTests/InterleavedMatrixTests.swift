@@ -1,0 +1,145 @@
+import Testing
+@testable import CartridgeGGML
+
+/// The interleaved (repacked, eight rows per `vpdpbusd`) matrices against a float64 sum of the
+/// dequantized weights times the activation's quantized values: the kernels' integer block sums
+/// are exact, so the only error is fp32 scaling and accumulation. Also the byte planes the
+/// kernels multiply, and what the repacking refuses.
+@Suite("interleaved Q4_0/Q4_1/Q8_0 matrices (AVX-512 VNNI)")
+struct InterleavedMatrixTests {
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0]
+
+    /// Why the interleaved kernels cannot run here, or nil.
+    static var unavailableReason: String? {
+        #if arch(x86_64)
+        if KernelInstructionSet.detected != .avx512VNNI { return "this CPU has no AVX-512 VNNI (kernels: \(KernelInstructionSet.detected))" }
+        if !InterleavedMatrix.isAvailable { return "the interleaved kernels are turned off (CARTRIDGE_KERNELS / CARTRIDGE_INTERLEAVE)" }
+        return nil
+        #else
+        return "the interleaved kernels are x86-64 only"
+        #endif
+    }
+
+    /// Σ dequantized(w)·x̂ in float64, and Σ |w·x̂| (the scale of fp32 rounding).
+    static func reference(_ w: [Float], _ a: WideQuantizedActivation, count: Int) -> (Double, Double) {
+        var sum = 0.0, magnitude = 0.0
+        for i in 0..<count {
+            let p = Double(w[i]) * Double(a.value(at: i))
+            sum += p
+            magnitude += abs(p)
+        }
+        return (sum, magnitude)
+    }
+
+    /// rows × count matrix of random rows; row 1 has its first block's scales zeroed.
+    static func matrix(_ type: GGMLType, rows: Int, count: Int, random: inout TestData.Random) -> [[UInt8]] {
+        (0..<rows).map { r in TestData.randomRow(type, count: count, random: &random, zeroScaleBlock: r == 1 ? 0 : nil) }
+    }
+
+    func check(_ type: GGMLType, rows: [[UInt8]], activations: [WideQuantizedActivation], count: Int, groups: Range<Int>, label: String) {
+        let source = rows.flatMap { $0 }
+        let matrix = source.withUnsafeBytes { InterleavedMatrix(repacking: type, rows: rows.count, count: count, source: $0.baseAddress!) }
+        guard let matrix else {
+            Issue.record("\(type): \(rows.count)×\(count) was not repacked")
+            return
+        }
+        let columns = activations.count
+        let stride = groups.count * 8 + 3
+        var out = [Float](repeating: -7777, count: columns * stride)
+        activations.withUnsafeBufferPointer { a in
+            out.withUnsafeMutableBufferPointer { o in
+                matrix.multiply(groups: groups, activations: a.baseAddress!, columns: columns, into: o.baseAddress!, stride: stride)
+            }
+        }
+        for c in 0..<columns {
+            for (k, r) in (groups.lowerBound * 8..<groups.upperBound * 8).enumerated() {
+                let (exact, magnitude) = Self.reference(TestData.dequantized(type, rows[r], count: count), activations[c], count: count)
+                let got = Double(out[c * stride + k])
+                #expect(abs(got - exact) <= 2e-6 * magnitude + 1e-6, "\(label) \(type) n=\(count) row \(r) column \(c)/\(columns): \(got) vs \(exact)")
+            }
+            for g in (groups.count * 8)..<stride { #expect(out[c * stride + g] == -7777, "\(label) \(type): wrote outside column \(c)'s rows") }
+        }
+    }
+
+    @Test("every row and column equals the float64 sum, 1 to 9 columns, three widths", arguments: types, [1, 2, 3, 4, 5, 9])
+    func multiplyMatchesFloat64(type: GGMLType, columns: Int) throws {
+        if let reason = Self.unavailableReason {
+            print("InterleavedMatrixTests skipped: \(reason)")
+            return
+        }
+        var random = TestData.Random(seed: 9_100 + UInt64(type.rawValue) * 17 + UInt64(columns))
+        for count in [32, 576, 1536] {
+            let rows = Self.matrix(type, rows: 24, count: count, random: &random)
+            let activations = (0..<columns).map { _ in WideDotKernelTests.quantized(TestData.activation(count: count, random: &random)) }
+            defer { for a in activations { a.deallocate() } }
+            check(type, rows: rows, activations: activations, count: count, groups: 0..<3, label: "all groups")
+            check(type, rows: rows, activations: activations, count: count, groups: 1..<3, label: "groups 1..<3")
+        }
+    }
+
+    /// The extremes of the byte split: quants ±32639 (hi ±127, lo ±127) and their neighbours
+    /// against the extreme weights (Q8_0 −128 and 127, nibbles 0 and 15).
+    @Test("extreme weights and activation quants", arguments: types)
+    func extremes(type: GGMLType) {
+        if let reason = Self.unavailableReason {
+            print("InterleavedMatrixTests skipped: \(reason)")
+            return
+        }
+        let count = 64
+        var random = TestData.Random(seed: 42)
+        var rows = Self.matrix(type, rows: 8, count: count, random: &random)
+        let layout = type.layout!
+        let payload = type == .q4_1 ? 4 : 2
+        for r in 0..<8 {
+            for b in 0..<2 {
+                for k in payload..<layout.bytesPerBlock {
+                    let byte: UInt8 = type == .q8_0 ? (r % 2 == 0 ? 0x80 : 0x7F) : (r % 2 == 0 ? 0x00 : 0xFF)
+                    rows[r][b * layout.bytesPerBlock + k] = (r >= 4 && k % 3 == 0) ? ~byte : byte
+                }
+            }
+        }
+        var x = [Float](repeating: 0, count: count)
+        for i in 0..<count { x[i] = i % 2 == 0 ? 1 : (i % 5 == 0 ? -1 : -0.99999) }
+        x[3] = -1
+        let a = WideDotKernelTests.quantized(x)
+        defer { a.deallocate() }
+        #expect(a.quants[0] == 32639 && a.quants[WideQuantizedActivation.quantIndex(of: 3)] == -32639)
+        check(type, rows: rows, activations: [a], count: count, groups: 0..<1, label: "extremes")
+    }
+
+    @Test("the byte planes recompose every quant")
+    func planesRecomposeQuants() {
+        var random = TestData.Random(seed: 5)
+        var x = TestData.activation(count: 96, random: &random)
+        x[0] = 1e30
+        x[70] = -3
+        let a = WideQuantizedActivation.allocate(capacity: 96)
+        defer { a.deallocate() }
+        x.withUnsafeBufferPointer { GGMLKernels.quantize($0.baseAddress!, count: 96, into: a) }
+        GGMLKernels.splitPlanes(a, blocks: 3)
+        #expect(a.quants[0] == WideQuantizedActivation.maximumQuant)
+        for b in 0..<3 {
+            for s in 0..<32 {
+                let q = Int(a.quants[b * 32 + s])
+                let low = Int(Int8(bitPattern: a.planes[b * 96 + s])), high = Int(Int8(bitPattern: a.planes[b * 96 + 32 + s]))
+                #expect(256 * high + low == q, "block \(b) slot \(s): \(high)·256 + \(low) ≠ \(q)")
+            }
+            let total = (0..<32).reduce(0) { $0 + Int(a.quants[b * 32 + $1]) }
+            #expect(Int(UnsafeRawPointer(a.planes + b * 96).loadUnaligned(fromByteOffset: 64, as: Int32.self)) == total, "block \(b) Σ q")
+        }
+    }
+
+    @Test("only Q4_0/Q4_1/Q8_0 with rows in eights and whole blocks are repacked")
+    func refusals() {
+        let bytes = [UInt8](repeating: 0, count: 16 * 2 * 34)
+        bytes.withUnsafeBytes { raw in
+            let p = raw.baseAddress!
+            #expect(InterleavedMatrix(repacking: .q8_0, rows: 16, count: 64, source: p) != nil)
+            #expect(InterleavedMatrix(repacking: .q8_0, rows: 12, count: 64, source: p) == nil, "rows not a multiple of 8")
+            #expect(InterleavedMatrix(repacking: .q8_0, rows: 0, count: 64, source: p) == nil, "no rows")
+            #expect(InterleavedMatrix(repacking: .q8_0, rows: 8, count: 48, source: p) == nil, "count not a multiple of 32")
+            #expect(InterleavedMatrix(repacking: .q5_0, rows: 8, count: 32, source: p) == nil, "Q5_0 has no interleaved kernel")
+            #expect(InterleavedMatrix(repacking: .q4_K, rows: 8, count: 256, source: p) == nil, "Q4_K has no interleaved kernel")
+        }
+    }
+}
