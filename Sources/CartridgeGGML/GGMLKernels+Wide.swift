@@ -45,16 +45,19 @@ extension GGMLKernels {
 
     /// Fills `planes` of blocks 0..<blocks from the quants: the signed low parts
     /// lo = ((q + 128) mod 256) − 128 and high parts hi = (q − lo) / 256 (each in quant order),
-    /// and the block's int32 Σ q (what the interleaved kernels multiply and correct with).
+    /// the block's int32 Σ q, and the int32 Σ q of its elements 0..<16 and 16..<32 (what the
+    /// interleaved kernels multiply and correct with).
     public static func splitPlanes(_ a: WideQuantizedActivation, blocks: Int) {
         precondition(blocks >= 0 && blocks * 32 <= a.capacity, "GGMLKernels.splitPlanes: \(blocks) blocks exceed the capacity \(a.capacity)")
         let bias = SIMD16<Int16>(repeating: 128)
         for b in 0..<blocks {
             let quants = UnsafeRawPointer(a.quants + b &* 32)
             let out = UnsafeMutableRawPointer(a.planes + b &* 96)
-            var total: Int32 = 0
+            var total: Int32 = 0, first: Int32 = 0
             for half in 0..<2 {
                 let v = quants.loadUnaligned(fromByteOffset: half &* 32, as: SIMD16<Int16>.self)
+                // Elements 0..<16 sit in slots 0..<8 and 16..<24.
+                first &+= SIMD8<Int32>(truncatingIfNeeded: v.lowHalf).wrappedSum()
                 let low = ((v &+ bias) & 0xFF) &- bias
                 let high = (v &- low) &>> 8
                 out.storeBytes(of: SIMD16<Int8>(truncatingIfNeeded: low), toByteOffset: half &* 16, as: SIMD16<Int8>.self)
@@ -62,6 +65,8 @@ extension GGMLKernels {
                 total &+= SIMD16<Int32>(truncatingIfNeeded: v).wrappedSum()
             }
             out.storeBytes(of: total, toByteOffset: 64, as: Int32.self)
+            out.storeBytes(of: first, toByteOffset: 68, as: Int32.self)
+            out.storeBytes(of: total &- first, toByteOffset: 72, as: Int32.self)
         }
     }
 

@@ -5,7 +5,7 @@ import Glibc
 import CartridgeGGMLVNNI
 #endif
 
-/// A Q4_0, Q4_1 or Q8_0 matrix repacked at load for the AVX-512 VNNI interleaved kernels
+/// A Q4_0, Q4_1, Q5_0, Q8_0, Q4_K or Q6_K matrix repacked at load for the AVX-512 VNNI interleaved kernels
 /// (CartridgeGGMLVNNI's `InterleavedKernels`, which document the layout): rows in groups of
 /// eight, each group's blocks of 32 with the eight rows' weights interleaved four at a time, so
 /// one `vpdpbusd` serves eight rows and a block's scaling serves eight rows. It owns the
@@ -22,6 +22,7 @@ public final class InterleavedMatrix: @unchecked Sendable {
     /// Rows (a multiple of 8) and elements per row (a multiple of 32).
     public let rows: Int
     public let count: Int
+    /// ggml blocks per row (of 32 elements, of 256 for Q4_K and Q6_K) and repacked bytes per group's block.
     let blocks: Int
     let blockBytes: Int
     /// Bytes of one group of eight rows.
@@ -35,13 +36,17 @@ public final class InterleavedMatrix: @unchecked Sendable {
         return true
     }()
 
-    /// Repacked bytes per group's block for `type`, or nil for a type without interleaved kernels.
+    /// Repacked bytes per group's ggml block (of 32, or of 256 for Q4_K and Q6_K) for `type`, or nil for a
+    /// type without interleaved kernels.
     public static func blockBytes(of type: GGMLType) -> Int? {
         #if arch(x86_64)
         switch type {
         case .q4_0: InterleavedKernels.q4_0BlockBytes
         case .q4_1: InterleavedKernels.q4_1BlockBytes
+        case .q5_0: InterleavedKernels.q5_0BlockBytes
         case .q8_0: InterleavedKernels.q8_0BlockBytes
+        case .q4_K: InterleavedKernels.q4_KBlockBytes
+        case .q6_K: InterleavedKernels.q6_KBlockBytes
         default: nil
         }
         #else
@@ -51,7 +56,7 @@ public final class InterleavedMatrix: @unchecked Sendable {
 
     /// Repacks `rows` ggml rows of `count` elements at `source` (rows back to back, as in a GGUF
     /// data section), or returns nil when the interleaved kernels do not run here or do not take
-    /// this matrix (another type, rows not a multiple of 8, count not a multiple of 32).
+    /// this matrix (another type, rows not a multiple of 8, count not a whole number of blocks).
     public convenience init?(type: GGMLType, rows: Int, count: Int, source: UnsafeRawPointer) {
         guard Self.isAvailable else { return nil }
         self.init(repacking: type, rows: rows, count: count, source: source)
@@ -60,14 +65,17 @@ public final class InterleavedMatrix: @unchecked Sendable {
     /// As `init?(type:rows:count:source:)` without asking `isAvailable` (tests repack on any
     /// CPU; only `multiply` needs the VNNI one).
     public init?(repacking type: GGMLType, rows: Int, count: Int, source: UnsafeRawPointer) {
-        guard let blockBytes = Self.blockBytes(of: type), rows > 0, rows % 8 == 0, count > 0, count % 32 == 0 else { return nil }
+        guard let blockBytes = Self.blockBytes(of: type), let layout = type.layout, rows > 0, rows % 8 == 0, count > 0,
+            count % layout.blockSize == 0
+        else { return nil }
         self.type = type
         self.rows = rows
         self.count = count
-        blocks = count / 32
+        blocks = count / layout.blockSize
         self.blockBytes = blockBytes
         groupBytes = blocks * blockBytes
         storage = UnsafeMutableRawPointer.allocate(byteCount: rows / 8 * groupBytes, alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: rows / 8 * groupBytes)
         Self.repack(type, rows: rows, blocks: blocks, source: source, into: storage, blockBytes: blockBytes)
     }
 
@@ -96,6 +104,9 @@ public final class InterleavedMatrix: @unchecked Sendable {
         switch type {
         case .q4_0: kernel = InterleavedKernels.rowsQ4_0
         case .q4_1: kernel = InterleavedKernels.rowsQ4_1
+        case .q5_0: kernel = InterleavedKernels.rowsQ5_0
+        case .q4_K: kernel = InterleavedKernels.rowsQ4_K
+        case .q6_K: kernel = InterleavedKernels.rowsQ6_K
         default: kernel = InterleavedKernels.rowsQ8_0
         }
         let tile = columns <= GGMLKernels.columnGroupSize ? groups.count : max(1, tileBytes / groupBytes)

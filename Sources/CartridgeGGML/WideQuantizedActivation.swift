@@ -13,8 +13,8 @@
 ///
 /// `planes` holds the quants split into signed bytes for the interleaved kernels
 /// (`InterleavedMatrix`): per block 96 bytes, the 32 quants' low parts lo ∈ −128...127 and high
-/// parts hi = (q − lo) / 256, each in quant order (q = 256·hi + lo), then the block's Σ q as an
-/// int32; `GGMLKernels.quantize` fills them when those kernels run
+/// parts hi = (q − lo) / 256, each in quant order (q = 256·hi + lo), then the block's Σ q and
+/// the Σ q of its elements 0..<16 and 16..<32, as int32s; `GGMLKernels.quantize` fills them when those kernels run
 /// (`InterleavedMatrix.isAvailable`). The largest quant is 32639 rather than 32767 so that every
 /// hi fits a signed byte (256·127 + 127 = 32639).
 ///
@@ -40,7 +40,7 @@ public struct WideQuantizedActivation: @unchecked Sendable {
     public let scales: UnsafeMutablePointer<Float>
     /// `capacity / 32` block sums (scale · Σ quants).
     public let sums: UnsafeMutablePointer<Float>
-    /// `capacity / 32` blocks of 96 bytes: the quants' signed low and high bytes, the int32 Σ q.
+    /// `capacity / 32` blocks of 96 bytes: the quants' signed low and high bytes, the int32 sums.
     public let planes: UnsafeMutablePointer<UInt8>
 
     /// Wraps caller-owned buffers (`quants` of `capacity` int16, `scales` and `sums` of

@@ -25,6 +25,23 @@ struct InterleavedAccumulators {
         if x.count > 3 { Self.step(&s3, &o3, x.c3, block: block, scales: scales, offsets: offsets, sums(x.c3.planes + p)) }
     }
 
+    /// Adds block `block` for every column of x when its two halves have their own scales:
+    /// `sums(planes)` gives the eight rows' exact integer sums of elements 0..<16 and 16..<32.
+    @inline(__always)
+    mutating func addHalves(_ x: WideColumnGroup, block: Int, scalesA: __m256, scalesB: __m256, _ sums: (UnsafeRawPointer) -> (__m256i, __m256i)) {
+        let p = block &* 96
+        @inline(__always) func step(_ s: inout __m256, _ o: inout __m256, _ column: WideColumn) {
+            let (a, b) = sums(column.planes + p)
+            let scale = _mm256_set1_ps(column.scales[block])
+            s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_mul_ps(scalesA, scale), s)
+            o = _mm256_fmadd_ps(_mm256_cvtepi32_ps(b), _mm256_mul_ps(scalesB, scale), o)
+        }
+        step(&s0, &o0, x.c0)
+        if x.count > 1 { step(&s1, &o1, x.c1) }
+        if x.count > 2 { step(&s2, &o2, x.c2) }
+        if x.count > 3 { step(&s3, &o3, x.c3) }
+    }
+
     @inline(__always)
     func store(into out: UnsafeMutablePointer<Float>, stride: Int, columns: Int) {
         _mm256_storeu_ps(out, _mm256_add_ps(s0, o0))

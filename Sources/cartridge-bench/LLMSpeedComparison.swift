@@ -253,7 +253,7 @@ struct LLMSpeedComparison: AsyncParsableCommand {
         let cpu = ChildProcess.contents(of: "/proc/cpuinfo").split(separator: "\n")
             .first(where: { $0.hasPrefix("model name") })?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
         let formatter = ISO8601DateFormatter()
-        return "\(formatter.string(from: Date())), load average \(load), \(ProcessInfo.processInfo.activeProcessorCount) CPUs (\(cpu)), kernels \(KernelInstructionSet.active)"
+        return "\(formatter.string(from: Date())), load average \(load), \(ProcessInfo.processInfo.activeProcessorCount) CPUs (\(cpu)), kernels \(KernelInstructionSet.active)\(InterleavedMatrix.isAvailable ? " (interleaved)" : "")"
     }
 
     /// "SmolLM2-135M-Instruct.Q4_1" for ".../SmolLM2-135M-Instruct.Q4_1.gguf".

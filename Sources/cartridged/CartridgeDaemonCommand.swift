@@ -71,7 +71,7 @@ struct CartridgeDaemonCommand: AsyncParsableCommand {
         }
         logger.info(
             "model ready",
-            metadata: ["name": "\(served.card.name)", "family": "\(served.card.family)", "kernels": "\(KernelInstructionSet.active)"])
+            metadata: ["name": "\(served.card.name)", "family": "\(served.card.family)", "kernels": "\(KernelInstructionSet.active)", "interleaved": "\(InterleavedMatrix.isAvailable)"])
 
         var listeners: [any CartridgeListener] = []
         if let socket = socketOptions.socket {

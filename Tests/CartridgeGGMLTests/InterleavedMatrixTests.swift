@@ -5,9 +5,9 @@ import Testing
 /// dequantized weights times the activation's quantized values: the kernels' integer block sums
 /// are exact, so the only error is fp32 scaling and accumulation. Also the byte planes the
 /// kernels multiply, and what the repacking refuses.
-@Suite("interleaved Q4_0/Q4_1/Q8_0 matrices (AVX-512 VNNI)")
+@Suite("interleaved Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q6_K matrices (AVX-512 VNNI)")
 struct InterleavedMatrixTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q5_0, .q8_0, .q4_K, .q6_K]
 
     /// Why the interleaved kernels cannot run here, or nil.
     static var unavailableReason: String? {
@@ -68,7 +68,7 @@ struct InterleavedMatrixTests {
             return
         }
         var random = TestData.Random(seed: 9_100 + UInt64(type.rawValue) * 17 + UInt64(columns))
-        for count in [32, 576, 1536] {
+        for count in type.layout!.blockSize == 256 ? [256, 1536] : [32, 576, 1536] {
             let rows = Self.matrix(type, rows: 24, count: count, random: &random)
             let activations = (0..<columns).map { _ in WideDotKernelTests.quantized(TestData.activation(count: count, random: &random)) }
             defer { for a in activations { a.deallocate() } }
@@ -85,14 +85,15 @@ struct InterleavedMatrixTests {
             print("InterleavedMatrixTests skipped: \(reason)")
             return
         }
-        let count = 64
+        let count = type.layout!.blockSize == 256 ? 256 : 64
         var random = TestData.Random(seed: 42)
         var rows = Self.matrix(type, rows: 8, count: count, random: &random)
         let layout = type.layout!
-        let payload = type == .q4_1 ? 4 : 2
+        // The weight bytes: after the fp16 d (and m / dmin); Q6_K's ql and qh come first.
+        let payload = type == .q6_K ? 0..<192 : (type == .q4_1 || type == .q4_K ? 4 : 2)..<layout.bytesPerBlock
         for r in 0..<8 {
-            for b in 0..<2 {
-                for k in payload..<layout.bytesPerBlock {
+            for b in 0..<(count / layout.blockSize) {
+                for k in payload {
                     let byte: UInt8 = type == .q8_0 ? (r % 2 == 0 ? 0x80 : 0x7F) : (r % 2 == 0 ? 0x00 : 0xFF)
                     rows[r][b * layout.bytesPerBlock + k] = (r >= 4 && k % 3 == 0) ? ~byte : byte
                 }
@@ -126,10 +127,32 @@ struct InterleavedMatrixTests {
             }
             let total = (0..<32).reduce(0) { $0 + Int(a.quants[b * 32 + $1]) }
             #expect(Int(UnsafeRawPointer(a.planes + b * 96).loadUnaligned(fromByteOffset: 64, as: Int32.self)) == total, "block \(b) Σ q")
+            // Elements 0..<16 are slots 0..<8 and 16..<24.
+            let first = (0..<32).filter { $0 % 16 < 8 }.reduce(0) { $0 + Int(a.quants[b * 32 + $1]) }
+            #expect(Int(UnsafeRawPointer(a.planes + b * 96).loadUnaligned(fromByteOffset: 68, as: Int32.self)) == first, "block \(b) Σ q of elements 0..<16")
+            #expect(Int(UnsafeRawPointer(a.planes + b * 96).loadUnaligned(fromByteOffset: 72, as: Int32.self)) == total - first, "block \(b) Σ q of elements 16..<32")
         }
     }
 
-    @Test("only Q4_0/Q4_1/Q8_0 with rows in eights and whole blocks are repacked")
+    /// Embedding lookups read rows back from the repacked copy (the file's pages are dropped):
+    /// they must equal the ggml dequantization of the original rows exactly. Runs on any CPU.
+    @Test("rows read back from the copy equal the ggml rows dequantized", arguments: types)
+    func dequantizedRowsMatch(type: GGMLType) {
+        var random = TestData.Random(seed: 77 + UInt64(type.rawValue))
+        let count = type.layout!.blockSize == 256 ? 512 : 576
+        let rows = Self.matrix(type, rows: 16, count: count, random: &random)
+        let source = rows.flatMap { $0 }
+        let matrix = source.withUnsafeBytes { InterleavedMatrix(repacking: type, rows: 16, count: count, source: $0.baseAddress!) }!
+        var out = [Float](repeating: .nan, count: count)
+        for r in 0..<16 {
+            out.withUnsafeMutableBufferPointer { matrix.dequantizeRow(r, into: $0.baseAddress!) }
+            let expected = TestData.dequantized(type, rows[r], count: count)
+            let mismatches = (0..<count).filter { out[$0] != expected[$0] }
+            #expect(mismatches.isEmpty, "\(type) row \(r): \(mismatches.count) elements differ, first \(mismatches.first.map { "\($0): \(out[$0]) vs \(expected[$0])" } ?? "")")
+        }
+    }
+
+    @Test("only Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q6_K with rows in eights and whole blocks are repacked")
     func refusals() {
         let bytes = [UInt8](repeating: 0, count: 16 * 2 * 34)
         bytes.withUnsafeBytes { raw in
@@ -138,8 +161,9 @@ struct InterleavedMatrixTests {
             #expect(InterleavedMatrix(repacking: .q8_0, rows: 12, count: 64, source: p) == nil, "rows not a multiple of 8")
             #expect(InterleavedMatrix(repacking: .q8_0, rows: 0, count: 64, source: p) == nil, "no rows")
             #expect(InterleavedMatrix(repacking: .q8_0, rows: 8, count: 48, source: p) == nil, "count not a multiple of 32")
-            #expect(InterleavedMatrix(repacking: .q5_0, rows: 8, count: 32, source: p) == nil, "Q5_0 has no interleaved kernel")
-            #expect(InterleavedMatrix(repacking: .q4_K, rows: 8, count: 256, source: p) == nil, "Q4_K has no interleaved kernel")
+            #expect(InterleavedMatrix(repacking: .q5_1, rows: 8, count: 32, source: p) == nil, "Q5_1 has no interleaved kernel")
+            #expect(InterleavedMatrix(repacking: .q5_K, rows: 8, count: 256, source: p) == nil, "Q5_K has no interleaved kernel")
+            #expect(InterleavedMatrix(repacking: .q4_K, rows: 8, count: 64, source: p) == nil, "count not a multiple of 256 for Q4_K")
         }
     }
 }
