@@ -16,14 +16,27 @@ extension LlamaWeights {
         return copy
     }
 
-    /// When `owner` maps a file, drops the pages of every matrix that has an interleaved copy
-    /// once more after all are repacked (nothing reads the ggml rows then: products and
-    /// embedding lookups use the copy): a page fault while repacking a later matrix may map a
-    /// whole large folio of the page cache, including pages of matrices already dropped.
-    func dropRepackedPages() {
-        guard let mapping = owner as? any FileBackedMapping else { return }
+    /// Whether the weights give the pages of a file mapping back after loading: when `owner` maps
+    /// a file and the matrices are repacked (`InterleavedMatrix.isAvailable`). The norms are
+    /// then copied (`TensorCopies`).
+    static func givesBackMappedPages(owner: (any AnyObject & Sendable)?) -> Bool {
+        InterleavedMatrix.isAvailable && owner is any FileBackedMapping
+    }
+
+    /// After loading, when `givesBackMappedPages`: if every matrix has an interleaved copy (so
+    /// nothing reads the mapping at run time: products and embedding lookups use the copies, the
+    /// norms are copied), drops the whole mapping's pages, metadata and partial pages included
+    /// (a page read again later simply faults back in from the file); else drops each repacked
+    /// matrix's pages once more (a fault while repacking a later matrix may have mapped some
+    /// back).
+    func giveBackMappedPages() {
+        guard Self.givesBackMappedPages(owner: owner), let mapping = owner as? any FileBackedMapping else { return }
         var matrices = [tokenEmbeddings, classifier]
         for layer in layers { matrices += [layer.wq, layer.wk, layer.wv, layer.wo, layer.w1, layer.w2, layer.w3] }
+        if matrices.allSatisfy({ $0.interleaved != nil }) {
+            mapping.dropPages(in: mapping.mappedBytes)
+            return
+        }
         for matrix in matrices where matrix.interleaved != nil {
             if case .ggml(_, let blocks) = matrix.storage {
                 mapping.dropPages(in: UnsafeRawBufferPointer(start: blocks, count: matrix.byteCount))

@@ -41,6 +41,8 @@ public struct LlamaWeights: Sendable {
     let classifier: TensorView
     /// Keeps the memory the views point into alive (a `MappedFile`, an image mapping).
     let owner: (any AnyObject & Sendable)?
+    /// The norms copied out of a file mapping whose pages are given back (`givesBackMappedPages`).
+    let copies: TensorCopies
 
     /// The canonical names and shapes of the tensors a model with `config` needs, in canonical order.
     public static func tensorLayout(for config: LlamaConfig) -> [(name: String, shape: [Int])] {
@@ -61,7 +63,10 @@ public struct LlamaWeights: Sendable {
     /// Checks every tensor named in `tensorLayout(for: config)` and keeps `owner` alive as long as
     /// the weights (and any model built from them) live.
     public init(config: LlamaConfig, tensors: [String: TensorView], owner: (any AnyObject & Sendable)?) throws(InferenceError) {
+        let copies = TensorCopies()
+        self.copies = copies
         try config.validate()
+        let copiesVectors = Self.givesBackMappedPages(owner: owner)
         func tensor(_ name: String, _ shape: [Int], matrix: Bool) throws(InferenceError) -> TensorView {
             guard let view = tensors[name] else { throw InferenceError(.invalidTensor, "tensor '\(name)' is missing") }
             guard view.shape == shape else {
@@ -87,6 +92,9 @@ public struct LlamaWeights: Sendable {
                         .invalidTensor, "tensor '\(name)': its row length \(shape[shape.count - 1]) is not a whole number of \(type.name) blocks")
                 }
             }
+            if copiesVectors, !matrix, case .float32(let values) = view.storage {
+                return TensorView(.float32(copies.copy(values, count: view.elementCount)), shape: view.shape)
+            }
             return Self.repacked(view, owner: owner)
         }
         let d = config.dim, h = config.hiddenDim, kv = config.kvDim
@@ -110,7 +118,7 @@ public struct LlamaWeights: Sendable {
         classifier = config.sharedClassifier ? tokenEmbeddings : try tensor("output", [config.vocab, d], matrix: true)
         self.config = config
         self.owner = owner
-        dropRepackedPages()
+        giveBackMappedPages()
     }
 
     /// All tensors in canonical order (what an image burner writes).
