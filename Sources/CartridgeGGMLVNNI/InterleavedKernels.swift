@@ -143,12 +143,12 @@ public enum InterleavedKernels {
     /// 0..<x.count; `group` points at the group's first block, `blocks` blocks per row.
     public static func rowsQ4_0(_ group: UnsafeRawPointer, _ x: WideColumnGroup, blocks: Int, into out: UnsafeMutablePointer<Float>, stride: Int) {
         var acc = InterleavedAccumulators()
-        let minusEight = _mm256_set1_ps(-8)
         for b in 0..<blocks {
             let block = group + b &* q4_0BlockBytes
-            let d = halves(block)
             let w = nibbleQuads(block + 16)
-            acc.add(x, block: b, scales: d, offsets: _mm256_mul_ps(d, minusEight)) { sums(w, $0) }
+            // − 8 · Σ x in the integers (the weights are q = w + 8): off the FMA pipes, which the
+            // vpdpbusd share.
+            acc.add(x, block: b, scales: halves(block), offsets: nil) { _mm256_sub_epi32(sums(w, $0), _mm256_slli_epi32(broadcast($0 + 64), 3)) }
         }
         acc.store(into: out, stride: stride, columns: x.count)
     }
@@ -165,12 +165,11 @@ public enum InterleavedKernels {
 
     public static func rowsQ5_0(_ group: UnsafeRawPointer, _ x: WideColumnGroup, blocks: Int, into out: UnsafeMutablePointer<Float>, stride: Int) {
         var acc = InterleavedAccumulators()
-        let minusSixteen = _mm256_set1_ps(-16)
         for b in 0..<blocks {
             let block = group + b &* q5_0BlockBytes
-            let d = halves(block)
             let w = fiveBitQuads(block + 16)
-            acc.add(x, block: b, scales: d, offsets: _mm256_mul_ps(d, minusSixteen)) { sums(w, $0) }
+            // − 16 · Σ x in the integers, as Q4_0's − 8.
+            acc.add(x, block: b, scales: halves(block), offsets: nil) { _mm256_sub_epi32(sums(w, $0), _mm256_slli_epi32(broadcast($0 + 64), 4)) }
         }
         acc.store(into: out, stride: stride, columns: x.count)
     }
