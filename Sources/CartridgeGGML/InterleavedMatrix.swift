@@ -28,6 +28,8 @@ public final class InterleavedMatrix: @unchecked Sendable {
     /// Bytes of one group of eight rows.
     let groupBytes: Int
     let storage: UnsafeMutableRawPointer
+    /// The arena `storage` was carved from (kept alive by this matrix), or nil when it is owned.
+    let arena: InterleavedArena?
 
     /// Whether matrices are repacked (and the activations' byte planes filled) in this process.
     public static let isAvailable: Bool = {
@@ -57,14 +59,24 @@ public final class InterleavedMatrix: @unchecked Sendable {
     /// Repacks `rows` ggml rows of `count` elements at `source` (rows back to back, as in a GGUF
     /// data section), or returns nil when the interleaved kernels do not run here or do not take
     /// this matrix (another type, rows not a multiple of 8, count not a whole number of blocks).
-    public convenience init?(type: GGMLType, rows: Int, count: Int, source: UnsafeRawPointer) {
+    public convenience init?(type: GGMLType, rows: Int, count: Int, source: UnsafeRawPointer, arena: InterleavedArena? = nil) {
         guard Self.isAvailable else { return nil }
-        self.init(repacking: type, rows: rows, count: count, source: source)
+        self.init(repacking: type, rows: rows, count: count, source: source, arena: arena)
+    }
+
+    /// The bytes the repacked copy of such a matrix takes, or nil when it would not be repacked
+    /// (for sizing an `InterleavedArena`).
+    public static func repackedByteCount(type: GGMLType, rows: Int, count: Int) -> Int? {
+        guard let blockBytes = blockBytes(of: type), let layout = type.layout, rows > 0, rows % 8 == 0, count > 0,
+            count % layout.blockSize == 0
+        else { return nil }
+        return rows / 8 * (count / layout.blockSize) * blockBytes
     }
 
     /// As `init?(type:rows:count:source:)` without asking `isAvailable` (tests repack on any
-    /// CPU; only `multiply` needs the VNNI one).
-    public init?(repacking type: GGMLType, rows: Int, count: Int, source: UnsafeRawPointer) {
+    /// CPU; only `multiply` needs the VNNI one). The copy is carved from `arena` when it has
+    /// room, else allocated.
+    public init?(repacking type: GGMLType, rows: Int, count: Int, source: UnsafeRawPointer, arena: InterleavedArena? = nil) {
         guard let blockBytes = Self.blockBytes(of: type), let layout = type.layout, rows > 0, rows % 8 == 0, count > 0,
             count % layout.blockSize == 0
         else { return nil }
@@ -74,12 +86,18 @@ public final class InterleavedMatrix: @unchecked Sendable {
         blocks = count / layout.blockSize
         self.blockBytes = blockBytes
         groupBytes = blocks * blockBytes
-        storage = UnsafeMutableRawPointer.allocate(byteCount: rows / 8 * groupBytes, alignment: 64)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: rows / 8 * groupBytes)
+        if let arena, let memory = arena.take(rows / 8 * groupBytes) {
+            storage = memory  // fresh anonymous pages: zero
+            self.arena = arena
+        } else {
+            storage = UnsafeMutableRawPointer.allocate(byteCount: rows / 8 * groupBytes, alignment: 64)
+            storage.initializeMemory(as: UInt8.self, repeating: 0, count: rows / 8 * groupBytes)
+            self.arena = nil
+        }
         Self.repack(type, rows: rows, blocks: blocks, source: source, into: storage, blockBytes: blockBytes)
     }
 
-    deinit { storage.deallocate() }
+    deinit { if arena == nil { storage.deallocate() } }
 
     /// Bytes of the repacked copy.
     public var byteCount: Int { rows / 8 * groupBytes }

@@ -4,9 +4,9 @@ extension LlamaWeights {
     /// `view` with its interleaved copy (`InterleavedMatrix`) when the interleaved kernels run in
     /// this process and take its type and shape; else `view` as it is. When `owner` maps a file,
     /// the ggml rows' pages are dropped right away, so the load never holds both copies whole.
-    static func repacked(_ view: TensorView, owner: (any AnyObject & Sendable)?) -> TensorView {
+    static func repacked(_ view: TensorView, owner: (any AnyObject & Sendable)?, arena: InterleavedArena?) -> TensorView {
         guard InterleavedMatrix.isAvailable, view.interleaved == nil, view.shape.count == 2, case .ggml(let type, let blocks) = view.storage,
-            let matrix = InterleavedMatrix(type: type, rows: view.rowCount, count: view.columnCount, source: blocks)
+            let matrix = InterleavedMatrix(type: type, rows: view.rowCount, count: view.columnCount, source: blocks, arena: arena)
         else { return view }
         var copy = view
         copy.interleaved = matrix
@@ -14,6 +14,20 @@ extension LlamaWeights {
             mapping.dropPages(in: UnsafeRawBufferPointer(start: blocks, count: view.byteCount))
         }
         return copy
+    }
+
+    /// One arena for every matrix of `tensors` (the names of `tensorLayout(for: config)`) that
+    /// will be repacked, or nil when none will.
+    static func arena(for config: LlamaConfig, tensors: [String: TensorView]) -> InterleavedArena? {
+        guard InterleavedMatrix.isAvailable else { return nil }
+        var total = 0
+        for (name, shape) in tensorLayout(for: config) where shape.count == 2 {
+            guard let view = tensors[name], case .ggml(let type, _) = view.storage,
+                let bytes = InterleavedMatrix.repackedByteCount(type: type, rows: view.rowCount, count: view.columnCount)
+            else { continue }
+            total += InterleavedArena.footprint(of: bytes)
+        }
+        return InterleavedArena(byteCount: total)
     }
 
     /// Whether the weights give the pages of a file mapping back after loading: when `owner` maps

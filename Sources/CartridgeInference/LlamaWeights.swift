@@ -67,6 +67,7 @@ public struct LlamaWeights: Sendable {
         self.copies = copies
         try config.validate()
         let copiesVectors = Self.givesBackMappedPages(owner: owner)
+        let arena = Self.arena(for: config, tensors: tensors)
         func tensor(_ name: String, _ shape: [Int], matrix: Bool) throws(InferenceError) -> TensorView {
             guard let view = tensors[name] else { throw InferenceError(.invalidTensor, "tensor '\(name)' is missing") }
             guard view.shape == shape else {
@@ -95,7 +96,7 @@ public struct LlamaWeights: Sendable {
             if copiesVectors, !matrix, case .float32(let values) = view.storage {
                 return TensorView(.float32(copies.copy(values, count: view.elementCount)), shape: view.shape)
             }
-            return Self.repacked(view, owner: owner)
+            return Self.repacked(view, owner: owner, arena: arena)
         }
         let d = config.dim, h = config.hiddenDim, kv = config.kvDim
         tokenEmbeddings = try tensor("tok_embeddings", [config.vocab, d], matrix: true)

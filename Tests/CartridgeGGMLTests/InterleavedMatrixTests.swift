@@ -152,6 +152,36 @@ struct InterleavedMatrixTests {
         }
     }
 
+    /// Matrices carved from one arena, and one that no longer fits (allocated instead), read
+    /// back exactly; the arena outlives its last user only as long as a matrix keeps it.
+    @Test("matrices carved from an arena, and one past its end, read back exactly")
+    func arenaCarvesMatrices() throws {
+        var random = TestData.Random(seed: 4242)
+        let shapes: [(GGMLType, Int)] = [(.q8_0, 576), (.q4_K, 512), (.q4_0, 64)]
+        let rows = shapes.map { Self.matrix($0.0, rows: 16, count: $0.1, random: &random) }
+        let sizes = shapes.map { InterleavedMatrix.repackedByteCount(type: $0.0, rows: 16, count: $0.1)! }
+        #expect(sizes == [16 / 8 * 18 * 272, 16 / 8 * 2 * 1184, 16 / 8 * 2 * 144])
+        #expect(InterleavedMatrix.repackedByteCount(type: .q5_1, rows: 16, count: 64) == nil)
+        // Room for the first two only.
+        var arena = InterleavedArena(byteCount: InterleavedArena.footprint(of: sizes[0]) + InterleavedArena.footprint(of: sizes[1]))
+        let matrices = try (0..<3).map { m in
+            let source = rows[m].flatMap { $0 }
+            return try #require(source.withUnsafeBytes {
+                InterleavedMatrix(repacking: shapes[m].0, rows: 16, count: shapes[m].1, source: $0.baseAddress!, arena: arena)
+            })
+        }
+        #expect(matrices[0].arena === arena && matrices[1].arena === arena)
+        #expect(matrices[2].arena == nil, "the third matrix does not fit and is allocated")
+        arena = nil  // the matrices keep it
+        for (m, matrix) in matrices.enumerated() {
+            var out = [Float](repeating: .nan, count: shapes[m].1)
+            for r in [0, 7, 8, 15] {
+                out.withUnsafeMutableBufferPointer { matrix.dequantizeRow(r, into: $0.baseAddress!) }
+                #expect(out == TestData.dequantized(shapes[m].0, rows[m][r], count: shapes[m].1), "matrix \(m) row \(r)")
+            }
+        }
+    }
+
     @Test("only Q4_0/Q4_1/Q5_0/Q8_0/Q4_K/Q6_K with rows in eights and whole blocks are repacked")
     func refusals() {
         let bytes = [UInt8](repeating: 0, count: 16 * 2 * 34)
