@@ -352,12 +352,8 @@ final class DecoderState: @unchecked Sendable {
                 Self.multiply(layer.w1, ffnIn, hb + range.lowerBound, outStride: hidden, rows: range)
                 Self.multiply(layer.w3, ffnIn, hb2 + range.lowerBound, outStride: hidden, rows: range)
                 for r in 0..<n {
-                    let gate = hb + r * hidden, up = hb2 + r * hidden
-                    for i in range {
-                        var value = gate[i]
-                        value *= 1 / (1 + expf(-value))
-                        gate[i] = value * up[i]
-                    }
+                    let offset = r * hidden + range.lowerBound
+                    VectorMath.swiGLU(hb + offset, hb2 + offset, count: range.count)
                 }
             }
             let downIn = prepare(hb, stride: hidden, columns: n, for: layer.w2, slot: 1)

@@ -127,11 +127,23 @@ enum VectorMath {
         var maximum = x[0]
         for i in 1..<max(1, n) where x[i] > maximum { maximum = x[i] }
         var sum: Float = 0
-        for i in 0..<n {
+        var i = 0
+        let raw = UnsafeMutableRawPointer(x)
+        var sums = SIMD8<Float>()
+        while i &+ 8 <= n {
+            let e = exp(raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self) - maximum)
+            raw.storeBytes(of: e, toByteOffset: i &* 4, as: SIMD8<Float>.self)
+            sums += e
+            i &+= 8
+        }
+        sum = Self.sum(sums)
+        while i < n {
             x[i] = expf(x[i] - maximum)
             sum += x[i]
+            i &+= 1
         }
-        for i in 0..<n { x[i] /= sum }
+        let inverse = 1 / sum
+        for j in 0..<n { x[j] *= inverse }
     }
 
     /// Quantizes x[0..<n] to Q8_0 with `groupSize` (runq.c `quantize`: scale = max|x|/127,
