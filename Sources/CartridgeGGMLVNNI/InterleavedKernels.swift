@@ -2,8 +2,8 @@
 import _Builtin_intrinsics.intel
 
 /// Eight weight rows at a time against 1...4 activation columns, on Q4_0, Q4_1, Q5_0, Q8_0, Q4_K
-/// and Q6_K weights repacked at load
-/// into CartridgeGGML's interleaved layout (`InterleavedMatrix`): for each block of 32, the
+/// and Q6_K weights repacked at load into CartridgeGGML's interleaved layout
+/// (`InterleavedMatrix`): for each block of 32, the
 /// eight rows' weights are laid out so that one 32-bit lane holds four consecutive weights of one
 /// row, lane j for row j. One `vpdpbusd` with four activation bytes broadcast to every lane then
 /// adds four products to each of the eight rows' sums at once, and after a block the eight lanes
@@ -26,8 +26,9 @@ import _Builtin_intrinsics.intel
 /// - Q5_0: 8 fp16 d, 8 masks of 32 bits (mask t: bit 4j + i is row j's fifth bit of slot
 ///   4t + i), then the 4 chunks of low nibbles as Q4_0. 176 bytes (as the 8 ggml rows).
 /// - Q4_K (per super-block of 256): 8 fp16 d, 8 fp16 dmin, the 6-bit sub-block scales as bytes
-///   (64: sub-block k's eight rows at 8k), the mins likewise (64), then per sub-block the 4
-///   chunks of nibbles as Q4_0 (8 × 128). 1184 bytes (the 8 ggml rows: 1152).
+///   (64 at 32: sub-block k's eight rows at 32 + 8k), the mins likewise (64 at 96), then per
+///   sub-block the 4 chunks of nibbles as Q4_0 (8 × 128 at 160). 1184 bytes (the 8 ggml rows:
+///   1152).
 /// - Q6_K (per super-block of 256): 8 fp16 d, the int8 scales of the 16 sub-blocks of 16
 ///   (128: sub-block h's eight rows at 16 + 8h), per sub-block of 32 the 4 chunks of low nibbles
 ///   as Q4_0 (8 × 128, at 144), then per sub-block of 32 and quad t two 32-bit masks of the
