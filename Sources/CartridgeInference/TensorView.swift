@@ -21,7 +21,9 @@ public struct TensorView: @unchecked Sendable {
     public var storage: Storage
     public var shape: [Int]
     /// The matrix repacked for the interleaved kernels (`InterleavedMatrix`), when `LlamaWeights`
-    /// made one: the products use it, everything else (embedding rows) reads `storage`.
+    /// made one: the products and the embedding lookups (`copyRow`) read it; `storage` still
+    /// points at the file's rows (their pages may have been given back: read again, they fault
+    /// back in from the file).
     public var interleaved: InterleavedMatrix?
 
     public init(_ storage: Storage, shape: [Int]) {
