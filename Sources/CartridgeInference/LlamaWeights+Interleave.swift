@@ -45,8 +45,7 @@ extension LlamaWeights {
     /// back).
     func giveBackMappedPages() {
         guard Self.givesBackMappedPages(owner: owner), let mapping = owner as? any FileBackedMapping else { return }
-        var matrices = [tokenEmbeddings, classifier]
-        for layer in layers { matrices += [layer.wq, layer.wk, layer.wv, layer.wo, layer.w1, layer.w2, layer.w3] }
+        let matrices = tensors.map(\.tensor).filter { $0.shape.count == 2 }
         if matrices.allSatisfy({ $0.interleaved != nil }) {
             mapping.dropPages(in: mapping.mappedBytes)
             return
