@@ -36,17 +36,18 @@ extension GGMLKernels {
         precondition(count >= 0 && count % 32 == 0, "GGMLKernels.quantize: count \(count) is not a multiple of 32")
         precondition(count <= activation.capacity, "GGMLKernels.quantize: count \(count) exceeds the wide activation capacity \(activation.capacity)")
         #if arch(x86_64)
-        wideQuantizeAVX2(x, blocks: count / 32, into: activation)
+        wideQuantizeAVX2(x, blocks: count / 32, into: activation, planes: InterleavedMatrix.isAvailable)
         #else
         portableWideQuantize(x, blocks: count / 32, into: activation)
-        #endif
         if InterleavedMatrix.isAvailable { splitPlanes(activation, blocks: count / 32) }
+        #endif
     }
 
     /// Fills `planes` of blocks 0..<blocks from the quants: the signed low parts
     /// lo = ((q + 128) mod 256) − 128 and high parts hi = (q − lo) / 256 (each in quant order),
     /// the block's int32 Σ q, and the int32 Σ q of its elements 0..<16 and 16..<32 (what the
-    /// interleaved kernels multiply and correct with).
+    /// interleaved kernels multiply and correct with). The portable pass; on x86-64 `quantize`
+    /// fills the planes in its AVX2 loop.
     public static func splitPlanes(_ a: WideQuantizedActivation, blocks: Int) {
         precondition(blocks >= 0 && blocks * 32 <= a.capacity, "GGMLKernels.splitPlanes: \(blocks) blocks exceed the capacity \(a.capacity)")
         let bias = SIMD16<Int16>(repeating: 128)

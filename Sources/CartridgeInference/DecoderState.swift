@@ -114,8 +114,9 @@ final class DecoderState: @unchecked Sendable {
     }
 
     /// Quantizes rows x[c · stride ..< c · stride + n] (n = the matrices' row length) for
-    /// c in 0..<columns once for all of `matrices` (they share the input).
-    private func prepare(_ x: UnsafePointer<Float>, stride: Int, columns: Int, for matrices: TensorView..., slot: Int) -> Input {
+    /// c in 0..<columns once for all of `matrices` (they share the input); the columns of a
+    /// prefill chunk on the worker pool.
+    private func prepare(_ x: UnsafePointer<Float>, stride: Int, columns: Int, for matrices: TensorView..., slot: Int, pool: WorkerPool) -> Input {
         let q = quants + slot * rowCapacity * slotLength
         let s = quantScales + slot * rowCapacity * slotLength
         let a = activations + slot * rowCapacity
@@ -125,17 +126,26 @@ final class DecoderState: @unchecked Sendable {
             switch w.storage {
             case .q8_0(_, _, let gs) where !didQ8:
                 didQ8 = true
-                for c in 0..<columns {
-                    VectorMath.quantize(x + c * stride, count: n, groupSize: gs, quants: q + c * slotLength, scales: s + c * slotLength)
+                let slotLength = self.slotLength
+                pool.parallelFor(columns, costPerItem: Self.quantizeCost * n) { range in
+                    for c in range {
+                        VectorMath.quantize(x + c * stride, count: n, groupSize: gs, quants: q + c * slotLength, scales: s + c * slotLength)
+                    }
                 }
             case .ggml(let type, _) where !didWide && GGMLKernels.usesQuantizedActivation(type):
                 didWide = true
-                for c in 0..<columns { GGMLKernels.quantize(x + c * stride, count: n, into: a[c]) }
+                pool.parallelFor(columns, costPerItem: Self.quantizeCost * n) { range in
+                    for c in range { GGMLKernels.quantize(x + c * stride, count: n, into: a[c]) }
+                }
             default: break
             }
         }
         return Input(values: x, valueStride: stride, columns: columns, quants: q, quantScales: s, quantStride: slotLength, activations: a)
     }
+
+    /// About the multiply-adds one activation element's quantization (or normalization) is worth,
+    /// for `WorkerPool.parallelFor`'s serial threshold: a 576-wide row goes parallel from 21 rows.
+    static let quantizeCost = 4
 
     /// Weight bytes per tile of rows in the multi-column products: with a group's activations
     /// (4 × 1536 × 2 bytes at most for SmolLM2) it fits a 32 KiB L1 data cache.
@@ -261,10 +271,12 @@ final class DecoderState: @unchecked Sendable {
             if let shouldStop, shouldStop() { return false }
             guard case .float32(let attentionNorm) = layer.attentionNorm.storage,
                   case .float32(let ffnNorm) = layer.ffnNorm.storage else { preconditionFailure("norms are fp32") }
-            for r in 0..<n { VectorMath.rmsNorm(xb + r * dim, x + r * dim, attentionNorm, count: dim, epsilon: epsilon) }
+            pool.parallelFor(n, costPerItem: Self.quantizeCost * dim) { range in
+                for r in range { VectorMath.rmsNorm(xb + r * dim, x + r * dim, attentionNorm, count: dim, epsilon: epsilon) }
+            }
 
             // q, k, v in one parallel region over their concatenated rows.
-            let input = prepare(xb, stride: dim, columns: n, for: layer.wq, layer.wk, layer.wv, slot: 0)
+            let input = prepare(xb, stride: dim, columns: n, for: layer.wq, layer.wk, layer.wv, slot: 0, pool: pool)
             pool.parallelFor(dim + 2 * kvDim, grain: 8, costPerItem: dim * n) { range in
                 let qRows = range.clamped(to: 0..<dim)
                 if !qRows.isEmpty { Self.multiply(layer.wq, input, q + qRows.lowerBound, outStride: dim, rows: qRows) }
@@ -282,32 +294,39 @@ final class DecoderState: @unchecked Sendable {
 
             // RoPE: adjacent pairs (2j, 2j+1) of each head's first ropeDimensions values rotate by
             // position * inverseFrequencies[j] (llama2.c; GGUF's llama convention). Then the
-            // row's key and value go to its sequence's cache.
-            for (r, row) in rows.enumerated() {
-                let qr = q + r * dim, kr = newKeys + r * kvDim
-                let cosines = ropeCos + r * pairs, sines = ropeSin + r * pairs
-                var head = 0
-                while head < dim {
-                    var j = 0
-                    while j < c.ropeDimensions {
-                        let fcr = cosines[j >> 1], fci = sines[j >> 1]
-                        let i = head + j
-                        let v0 = qr[i], v1 = qr[i + 1]
-                        qr[i] = v0 * fcr - v1 * fci
-                        qr[i + 1] = v0 * fci + v1 * fcr
-                        if i < kvDim {
-                            let k0 = kr[i], k1 = kr[i + 1]
-                            kr[i] = k0 * fcr - k1 * fci
-                            kr[i + 1] = k0 * fci + k1 * fcr
+            // row's key and value go to its sequence's cache (rows on the pool: each writes only
+            // its own position).
+            pool.parallelFor(n, costPerItem: Self.quantizeCost * (dim + 2 * kvDim)) { range in
+                for r in range {
+                    let row = rows[r]
+                    let qr = q + r * dim, kr = newKeys + r * kvDim
+                    let cosines = ropeCos + r * pairs, sines = ropeSin + r * pairs
+                    var head = 0
+                    while head < dim {
+                        var j = 0
+                        while j < c.ropeDimensions {
+                            let fcr = cosines[j >> 1], fci = sines[j >> 1]
+                            let i = head + j
+                            let v0 = qr[i], v1 = qr[i + 1]
+                            qr[i] = v0 * fcr - v1 * fci
+                            qr[i + 1] = v0 * fci + v1 * fcr
+                            if i < kvDim {
+                                let k0 = kr[i], k1 = kr[i + 1]
+                                kr[i] = k0 * fcr - k1 * fci
+                                kr[i + 1] = k0 * fci + k1 * fcr
+                            }
+                            j += 2
                         }
-                        j += 2
+                        head += headSize
                     }
-                    head += headSize
+                    row.cache.store(keys: kr, values: newValues + r * kvDim, layer: l, position: row.position)
                 }
-                row.cache.store(keys: kr, values: newValues + r * kvDim, layer: l, position: row.position)
             }
 
-            // Multi-head attention: (row, head) tasks split across workers, each row over its own cache.
+            // Multi-head attention: (row, head) tasks dealt out to the workers in turn, each row over
+            // its own cache. Dealt, not split into contiguous halves: a prefill chunk's rows are in
+            // position order and a row's cost grows with its position, so halves left the worker
+            // with the later rows about three times the other's work (64-row chunk from 0).
             let scale = 1 / Float(headSize).squareRoot()
             let heads = c.heads
             let tasks = n * heads
@@ -316,8 +335,7 @@ final class DecoderState: @unchecked Sendable {
             for row in rows { cost += 2 * (row.position + 1) * headSize * heads }
             let attend = { (worker: Int, workers: Int) in
                 let scoresRow = scores + worker * seqLen
-                let start = tasks * worker / workers, end = tasks * (worker + 1) / workers
-                for task in start..<end {
+                for task in stride(from: worker, to: tasks, by: workers) {
                     let r = task / heads, h = task % heads
                     let row = rows[r]
                     let qh = UnsafePointer(q + r * dim + h * headSize)
@@ -337,7 +355,7 @@ final class DecoderState: @unchecked Sendable {
             if cost < WorkerPool.minimumParallelCost { attend(0, 1) } else { pool.run(attend) }
 
             // Output projection and residual.
-            let attentionOut = prepare(xb, stride: dim, columns: n, for: layer.wo, slot: 1)
+            let attentionOut = prepare(xb, stride: dim, columns: n, for: layer.wo, slot: 1, pool: pool)
             pool.parallelFor(dim, grain: 8, costPerItem: dim * n) { range in
                 Self.multiply(layer.wo, attentionOut, xb2 + range.lowerBound, outStride: dim, rows: range)
             }
@@ -346,8 +364,10 @@ final class DecoderState: @unchecked Sendable {
             if let shouldStop, shouldStop() { return false }
 
             // SwiGLU feed-forward: hb = silu(w1·xb) * (w3·xb); x += w2·hb.
-            for r in 0..<n { VectorMath.rmsNorm(xb + r * dim, x + r * dim, ffnNorm, count: dim, epsilon: epsilon) }
-            let ffnIn = prepare(xb, stride: dim, columns: n, for: layer.w1, layer.w3, slot: 0)
+            pool.parallelFor(n, costPerItem: Self.quantizeCost * dim) { range in
+                for r in range { VectorMath.rmsNorm(xb + r * dim, x + r * dim, ffnNorm, count: dim, epsilon: epsilon) }
+            }
+            let ffnIn = prepare(xb, stride: dim, columns: n, for: layer.w1, layer.w3, slot: 0, pool: pool)
             pool.parallelFor(hidden, grain: 8, costPerItem: 2 * dim * n) { range in
                 Self.multiply(layer.w1, ffnIn, hb + range.lowerBound, outStride: hidden, rows: range)
                 Self.multiply(layer.w3, ffnIn, hb2 + range.lowerBound, outStride: hidden, rows: range)
@@ -356,7 +376,7 @@ final class DecoderState: @unchecked Sendable {
                     VectorMath.swiGLU(hb + offset, hb2 + offset, count: range.count)
                 }
             }
-            let downIn = prepare(hb, stride: hidden, columns: n, for: layer.w2, slot: 1)
+            let downIn = prepare(hb, stride: hidden, columns: n, for: layer.w2, slot: 1, pool: pool)
             pool.parallelFor(dim, grain: 8, costPerItem: hidden * n) { range in
                 Self.multiply(layer.w2, downIn, xb + range.lowerBound, outStride: dim, rows: range)
             }
@@ -371,7 +391,7 @@ final class DecoderState: @unchecked Sendable {
             let group = Array(wanted[start..<min(wanted.count, start + logitRowCapacity)])
             for (g, r) in group.enumerated() { VectorMath.rmsNorm(xb + g * dim, x + r * dim, finalNorm, count: dim, epsilon: epsilon) }
             let classifier = weights.classifier
-            let input = prepare(xb, stride: dim, columns: group.count, for: classifier, slot: 0)
+            let input = prepare(xb, stride: dim, columns: group.count, for: classifier, slot: 0, pool: pool)
             // One row: straight into its destination; several: through logitRows.
             let out = group.count == 1 ? rows[group[0]].logits! : logitRows
             let vocab = c.vocab

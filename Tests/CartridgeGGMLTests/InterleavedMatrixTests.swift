@@ -117,7 +117,16 @@ struct InterleavedMatrixTests {
         let a = WideQuantizedActivation.allocate(capacity: 96)
         defer { a.deallocate() }
         x.withUnsafeBufferPointer { GGMLKernels.quantize($0.baseAddress!, count: 96, into: a) }
-        GGMLKernels.splitPlanes(a, blocks: 3)
+        if InterleavedMatrix.isAvailable {
+            // quantize filled the planes itself (in its AVX2 loop on x86-64): the same bytes as
+            // the portable pass.
+            let filled = Array(UnsafeBufferPointer(start: a.planes, count: 3 * 96))
+            GGMLKernels.splitPlanes(a, blocks: 3)
+            let split = Array(UnsafeBufferPointer(start: a.planes, count: 3 * 96))
+            #expect(filled == split, "planes filled by quantize differ from splitPlanes' at \((0..<(3 * 96)).filter { filled[$0] != split[$0] })")
+        } else {
+            GGMLKernels.splitPlanes(a, blocks: 3)
+        }
         #expect(a.quants[0] == WideQuantizedActivation.maximumQuant)
         for b in 0..<3 {
             for s in 0..<32 {
