@@ -141,8 +141,12 @@ public final class WorkerPool: @unchecked Sendable {
     /// The slices are claimed from a shared counter as workers come free (up to
     /// `slicesPerWorker` per worker, fewer for small jobs), not dealt one per worker: with fixed
     /// halves the worker that started later or ran slower (a vCPU's neighbours) left the other
-    /// waiting, 7-8 % of each thread's time in a four-stream decode (perf).
-    public func parallelFor(_ count: Int, grain: Int = 1, costPerItem: Int = .max, _ body: (Range<Int>) -> Void) {
+    /// waiting, 7-8 % of each thread's time in a four-stream decode (perf). A body that re-reads
+    /// shared data per slice (the encoder's token blocks read every weight) passes 1.
+    public func parallelFor(
+        _ count: Int, grain: Int = 1, costPerItem: Int = .max, slicesPerWorker: Int = WorkerPool.slicesPerWorker,
+        _ body: (Range<Int>) -> Void
+    ) {
         let (total, overflow) = count.multipliedReportingOverflow(by: costPerItem)
         if total < Self.minimumParallelCost, !overflow {
             if count > 0 { body(0..<count) }
@@ -150,8 +154,9 @@ public final class WorkerPool: @unchecked Sendable {
         }
         let chunks = (count + grain - 1) / grain
         let workers = activeWorkers
-        let wanted = overflow ? workers * Self.slicesPerWorker : total / Self.minimumSliceCost
-        let slices = min(chunks, max(workers, min(wanted, workers * Self.slicesPerWorker)))
+        let perWorker = max(1, slicesPerWorker)
+        let wanted = overflow ? workers * perWorker : total / Self.minimumSliceCost
+        let slices = min(chunks, max(workers, min(wanted, workers * perWorker)))
         let next = Atomic<Int>(0)
         run { _, _ in
             while true {
@@ -166,7 +171,7 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// At most this many slices per worker in `parallelFor` (the last one to finish leaves the
     /// others idle for at most one slice, about 1/8 of a worker's share).
-    static let slicesPerWorker = 4
+    public static let slicesPerWorker = 4
     /// About the multiply-adds worth one slice (a few microseconds): a claim costs a contended
     /// atomic add (~0.1 µs).
     static let minimumSliceCost = 128 * 1024

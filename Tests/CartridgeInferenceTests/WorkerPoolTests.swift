@@ -47,6 +47,18 @@ struct WorkerPoolTests {
         }
     }
 
+    @Test("slicesPerWorker bounds the slices: one per worker when asked")
+    func slicesPerWorkerBoundsSlices() {
+        let pool = WorkerPool(maximumWorkers: 2)
+        for (perWorker, bound) in [(1, 2), (4, 8)] {
+            let ranges = Mutex<[Range<Int>]>([])
+            pool.parallelFor(4096, grain: 4, slicesPerWorker: perWorker) { range in ranges.withLock { $0.append(range) } }
+            let all = ranges.withLock { $0 }
+            #expect(all.count <= bound && all.count >= 2, "\(all.count) slices with slicesPerWorker \(perWorker)")
+            #expect(all.reduce(0) { $0 + $1.count } == 4096)
+        }
+    }
+
     @Test("run calls every worker index exactly once per job, 20,000 jobs back to back")
     func runCallsEveryIndexOnce() {
         let pool = WorkerPool(maximumWorkers: 2)

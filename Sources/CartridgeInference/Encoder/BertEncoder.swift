@@ -189,7 +189,7 @@ public struct BertEncoder: @unchecked Sendable {
         if tokens >= Self.tokenSplitThreshold {
             // Many tokens (a batch): each worker takes whole token blocks and all rows, so it reads
             // only its share of the activations (the weights, at most a few MB, stay in L3 for both).
-            pool.parallelFor(tokens, grain: 4) { tokenRange in
+            pool.parallelFor(tokens, grain: 4, slicesPerWorker: 1) { tokenRange in
                 EncoderKernels.matmul(out, x, tokens: tokenRange, weight, bias, inputs: inputs, outputs: outputs,
                                       rows: 0..<outputs, epilogue: epilogue)
             }
