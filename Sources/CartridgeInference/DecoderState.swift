@@ -144,7 +144,7 @@ final class DecoderState: @unchecked Sendable {
     }
 
     /// About the multiply-adds one activation element's quantization (or normalization) is worth,
-    /// for `WorkerPool.parallelFor`'s serial threshold: a 576-wide row goes parallel from 21 rows.
+    /// for `WorkerPool.parallelFor`'s serial threshold: 576-wide rows go parallel from 22 rows.
     static let quantizeCost = 4
 
     /// Weight bytes per tile of rows in the multi-column products: with a group's activations
