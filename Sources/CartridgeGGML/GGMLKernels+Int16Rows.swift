@@ -10,7 +10,16 @@ extension GGMLKernels {
     /// Quantizes `count` values (a multiple of 32) of x into quants and count / 32 scales.
     public static func quantizeInt16Blocks(_ x: UnsafePointer<Float>, count: Int, quants: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>) {
         precondition(count % 32 == 0, "quantizeInt16Blocks: \(count) is not a multiple of 32")
-        for b in 0..<(count / 32) {
+        #if arch(x86_64)
+        quantizeInt16BlocksAVX2(x, blocks: count / 32, quants: quants, scales: scales)
+        #else
+        portableQuantizeInt16Blocks(x, blocks: count / 32, quants: quants, scales: scales)
+        #endif
+    }
+
+    /// The element-by-element definition (the other architectures' path and the tests' reference).
+    static func portableQuantizeInt16Blocks(_ x: UnsafePointer<Float>, blocks: Int, quants: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>) {
+        for b in 0..<blocks {
             let p = x + b &* 32
             var amax: Float = 0
             for j in 0..<32 { amax = max(amax, abs(p[j])) }
@@ -21,6 +30,39 @@ extension GGMLKernels {
             scales[b] = d
         }
     }
+
+    #if arch(x86_64)
+    /// The same values as `portableQuantizeInt16Blocks`, bit for bit (element by element, the
+    /// KV-cache stores were 1.3 % of the inference thread's samples in a four-stream decode):
+    /// the same d and 1/d, `vcvtps2dq` rounds to nearest even as `.toNearestOrEven` does, and
+    /// |x · (1/d)| ≤ 32767 plus a few ulps, so no value reaches the clamp.
+    static func quantizeInt16BlocksAVX2(_ x: UnsafePointer<Float>, blocks: Int, quants: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>) {
+        let signMask = _mm256_set1_ps(-0.0)
+        // packs interleaves its two inputs per 128-bit lane; this dword permutation restores order.
+        let order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)
+        for b in 0..<blocks {
+            let p = x + b &* 32
+            let v0 = _mm256_loadu_ps(p), v1 = _mm256_loadu_ps(p + 8)
+            let v2 = _mm256_loadu_ps(p + 16), v3 = _mm256_loadu_ps(p + 24)
+            let m = _mm256_max_ps(
+                _mm256_max_ps(_mm256_andnot_ps(signMask, v0), _mm256_andnot_ps(signMask, v1)),
+                _mm256_max_ps(_mm256_andnot_ps(signMask, v2), _mm256_andnot_ps(signMask, v3))
+            )
+            let m4 = _mm_max_ps(m.lowHalf, m.highHalf)
+            let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4))
+            let amax = max(m2[0], m2[1])
+            let d = amax / 32767
+            let inverse: Float = d != 0 ? 1 / d : 0
+            let scale = _mm256_set1_ps(inverse)
+            let i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, scale)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, scale))
+            let i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, scale)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, scale))
+            let q = UnsafeMutableRawPointer(quants + b &* 32)
+            _mm256_storeu_si256(q.assumingMemoryBound(to: __m256i.self), _mm256_permutevar8x32_epi32(_mm256_packs_epi32(i0, i1), order))
+            _mm256_storeu_si256((q + 32).assumingMemoryBound(to: __m256i.self), _mm256_permutevar8x32_epi32(_mm256_packs_epi32(i2, i3), order))
+            scales[b] = d
+        }
+    }
+    #endif
 
     /// Σ x[i] · scales[i / 32] · quants[i] over `count` elements (a multiple of 32).
     @inline(__always)

@@ -35,6 +35,34 @@ struct Int16RowTests {
         if count >= 64 { #expect(scales[1] == 0 && quants[32..<64].allSatisfy { $0 == 0 }) }
     }
 
+    /// The dispatched quantizer (AVX2 on x86-64) against the element-by-element definition, bit
+    /// for bit: random rows, a zero block, exact ties, a block's extremes of both signs, a
+    /// subnormal.
+    @Test("the dispatched quantizer equals the element-by-element one bit for bit", arguments: [32, 192, 1536])
+    func dispatchedEqualsPortable(count: Int) {
+        var x = Self.values(count: count, seed: 99 + UInt64(count))
+        x[0] = -x.map(abs).max()!  // the negative extreme of its block
+        if count >= 96 {
+            // Block 2's largest value 32767 makes its step exactly 1, so k + 0.5 are exact ties
+            // (to even: 0.5 → 0, 1.5 → 2, −2.5 → −2).
+            x[64] = 32767
+            for j in 65..<96 { x[j] = Float(j - 80) + 0.5 }
+            x[100] = Float.leastNonzeroMagnitude
+        }
+        var fast = [Int16](repeating: 0, count: count), slow = [Int16](repeating: 1, count: count)
+        var fastScales = [Float](repeating: 0, count: count / 32), slowScales = [Float](repeating: 1, count: count / 32)
+        fast.withUnsafeMutableBufferPointer { q in
+            fastScales.withUnsafeMutableBufferPointer { GGMLKernels.quantizeInt16Blocks(x, count: count, quants: q.baseAddress!, scales: $0.baseAddress!) }
+        }
+        slow.withUnsafeMutableBufferPointer { q in
+            slowScales.withUnsafeMutableBufferPointer { GGMLKernels.portableQuantizeInt16Blocks(x, blocks: count / 32, quants: q.baseAddress!, scales: $0.baseAddress!) }
+        }
+        #expect(fastScales == slowScales)
+        let mismatches = (0..<count).filter { fast[$0] != slow[$0] }
+        #expect(mismatches.isEmpty, "quants differ at \(mismatches.prefix(8)): \(mismatches.prefix(8).map { (fast[$0], slow[$0]) })")
+        if count >= 96 { #expect(fast[80] == 0 && fast[81] == 2 && fast[77] == -2, "ties to even: \(fast[77]) \(fast[80]) \(fast[81])") }
+    }
+
     @Test("dot and scaled add equal their fp64 sums over the dequantized values", arguments: [32, 96, 192])
     func dotAndAdd(count: Int) {
         let x = Self.values(count: count, seed: 7)
