@@ -124,25 +124,32 @@ extension GGMLKernels {
 
     // MARK: Activation quantization
 
-    static func quantizeAVX2(_ x: UnsafePointer<Float>, blocks: Int, into a: QuantizedActivation) {
+    /// The block of 32 values at p as integers: d = max|x| / limit and round(x · (1/d)) in four
+    /// vectors of eight int32, elements 0..<8 ... 24..<32 (d = 0 and zeros for an all-zero block).
+    /// `vcvtps2dq` rounds to nearest even (the default MXCSR mode), as the portable paths do. The
+    /// three AVX2 quantizers (8-bit and 16-bit activations, the q16 KV cache) share it.
+    @inline(__always)
+    static func roundedBlock(_ p: UnsafePointer<Float>, limit: Float) -> (d: Float, i0: __m256i, i1: __m256i, i2: __m256i, i3: __m256i) {
         let signMask = _mm256_set1_ps(-0.0)
+        let v0 = _mm256_loadu_ps(p), v1 = _mm256_loadu_ps(p + 8)
+        let v2 = _mm256_loadu_ps(p + 16), v3 = _mm256_loadu_ps(p + 24)
+        let m = _mm256_max_ps(
+            _mm256_max_ps(_mm256_andnot_ps(signMask, v0), _mm256_andnot_ps(signMask, v1)),
+            _mm256_max_ps(_mm256_andnot_ps(signMask, v2), _mm256_andnot_ps(signMask, v3))
+        )
+        let m4 = _mm_max_ps(m.lowHalf, m.highHalf)
+        let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4))
+        let amax = max(m2[0], m2[1])
+        let d = amax / limit
+        let id: Float = d != 0 ? 1 / d : 0
+        let scale = _mm256_set1_ps(id)
+        return (d, _mm256_cvtps_epi32(_mm256_mul_ps(v0, scale)), _mm256_cvtps_epi32(_mm256_mul_ps(v1, scale)),
+                _mm256_cvtps_epi32(_mm256_mul_ps(v2, scale)), _mm256_cvtps_epi32(_mm256_mul_ps(v3, scale)))
+    }
+
+    static func quantizeAVX2(_ x: UnsafePointer<Float>, blocks: Int, into a: QuantizedActivation) {
         for b in 0..<blocks {
-            let p = x + b &* 32
-            let v0 = _mm256_loadu_ps(p), v1 = _mm256_loadu_ps(p + 8)
-            let v2 = _mm256_loadu_ps(p + 16), v3 = _mm256_loadu_ps(p + 24)
-            let m = _mm256_max_ps(
-                _mm256_max_ps(_mm256_andnot_ps(signMask, v0), _mm256_andnot_ps(signMask, v1)),
-                _mm256_max_ps(_mm256_andnot_ps(signMask, v2), _mm256_andnot_ps(signMask, v3))
-            )
-            let m4 = _mm_max_ps(m.lowHalf, m.highHalf)
-            let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4))
-            let amax = max(m2[0], m2[1])
-            let d = amax / 127
-            let id: Float = d != 0 ? 1 / d : 0
-            let scale = _mm256_set1_ps(id)
-            // vcvtps2dq rounds to nearest even (the default MXCSR mode), as the portable path does.
-            let i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, scale)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, scale))
-            let i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, scale)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, scale))
+            let (d, i0, i1, i2, i3) = roundedBlock(x + b &* 32, limit: 127)
             let total = _mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3))
             // packs work per 128-bit lane: the dwords end up in order 0 4 1 5 2 6 3 7; permute back.
             let packed = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3))

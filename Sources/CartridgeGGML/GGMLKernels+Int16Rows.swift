@@ -37,25 +37,10 @@ extension GGMLKernels {
     /// the same d and 1/d, `vcvtps2dq` rounds to nearest even as `.toNearestOrEven` does, and
     /// |x · (1/d)| ≤ 32767 plus a few ulps, so no value reaches the clamp.
     static func quantizeInt16BlocksAVX2(_ x: UnsafePointer<Float>, blocks: Int, quants: UnsafeMutablePointer<Int16>, scales: UnsafeMutablePointer<Float>) {
-        let signMask = _mm256_set1_ps(-0.0)
         // packs interleaves its two inputs per 128-bit lane; this dword permutation restores order.
         let order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)
         for b in 0..<blocks {
-            let p = x + b &* 32
-            let v0 = _mm256_loadu_ps(p), v1 = _mm256_loadu_ps(p + 8)
-            let v2 = _mm256_loadu_ps(p + 16), v3 = _mm256_loadu_ps(p + 24)
-            let m = _mm256_max_ps(
-                _mm256_max_ps(_mm256_andnot_ps(signMask, v0), _mm256_andnot_ps(signMask, v1)),
-                _mm256_max_ps(_mm256_andnot_ps(signMask, v2), _mm256_andnot_ps(signMask, v3))
-            )
-            let m4 = _mm_max_ps(m.lowHalf, m.highHalf)
-            let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4))
-            let amax = max(m2[0], m2[1])
-            let d = amax / 32767
-            let inverse: Float = d != 0 ? 1 / d : 0
-            let scale = _mm256_set1_ps(inverse)
-            let i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, scale)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, scale))
-            let i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, scale)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, scale))
+            let (d, i0, i1, i2, i3) = roundedBlock(x + b &* 32, limit: 32767)
             let q = UnsafeMutableRawPointer(quants + b &* 32)
             _mm256_storeu_si256(q.assumingMemoryBound(to: __m256i.self), _mm256_permutevar8x32_epi32(_mm256_packs_epi32(i0, i1), order))
             _mm256_storeu_si256((q + 32).assumingMemoryBound(to: __m256i.self), _mm256_permutevar8x32_epi32(_mm256_packs_epi32(i2, i3), order))

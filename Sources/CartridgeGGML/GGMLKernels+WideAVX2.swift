@@ -54,29 +54,13 @@ extension GGMLKernels {
     /// separate pass went through Swift's generic SIMD conversions, lane by lane: 12 % of a
     /// two-thread pp128 in perf).
     static func wideQuantizeAVX2(_ x: UnsafePointer<Float>, blocks: Int, into a: WideQuantizedActivation, planes: Bool) {
-        let signMask = _mm256_set1_ps(-0.0)
         let bias = _mm256_set1_epi16(128), lowByte = _mm256_set1_epi16(0xFF)
         // packs works per 128-bit lane: the 64-bit groups of four int16 come out as
         // v0[0..<4] v1[0..<4] v0[4..<8] v1[4..<8]; this dword permutation puts them in order.
         let order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7)
         for b in 0..<blocks {
-            let p = x + b &* 32
-            let v0 = _mm256_loadu_ps(p), v1 = _mm256_loadu_ps(p + 8)
-            let v2 = _mm256_loadu_ps(p + 16), v3 = _mm256_loadu_ps(p + 24)
-            let m = _mm256_max_ps(
-                _mm256_max_ps(_mm256_andnot_ps(signMask, v0), _mm256_andnot_ps(signMask, v1)),
-                _mm256_max_ps(_mm256_andnot_ps(signMask, v2), _mm256_andnot_ps(signMask, v3))
-            )
-            let m4 = _mm_max_ps(m.lowHalf, m.highHalf)
-            let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4))
-            let amax = max(m2[0], m2[1])
-            let d = amax / Float(WideQuantizedActivation.maximumQuant)
-            let id: Float = d != 0 ? 1 / d : 0
-            let scale = _mm256_set1_ps(id)
-            // vcvtps2dq rounds to nearest even (the default MXCSR mode), as the portable path does;
-            // |x·id| ≤ maximumQuant + a few ulps, so the values fit int16 and packs never saturates.
-            let i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, scale)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, scale))
-            let i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, scale)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, scale))
+            // |x·(1/d)| ≤ maximumQuant + a few ulps, so the values fit int16 and packs never saturates.
+            let (d, i0, i1, i2, i3) = roundedBlock(x + b &* 32, limit: Float(WideQuantizedActivation.maximumQuant))
             let firstHalf = _mm256_add_epi32(i0, i1)
             let total = _mm256_add_epi32(firstHalf, _mm256_add_epi32(i2, i3))
             // Elements 0..<16 and 16..<32 as int16 in order, then each 32-bit lane (elements 2i,
