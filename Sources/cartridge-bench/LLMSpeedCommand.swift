@@ -12,9 +12,13 @@ import Foundation
 /// - tg: N greedy tokens after a lone BOS (llama-bench decodes N single tokens from an empty
 ///   context), `stopAtEndOfSequence: false`, so exactly N forward passes are timed.
 ///
+/// - `--sequences 1,4`: tg of N concurrent greedy generations through `GenerationScheduler` (the
+///   step loop `cartridged` runs: one decode row per sequence per step), N × tokens ÷ wall time,
+///   with no sockets or clients in the way: the engine's own N-stream aggregate and its N/1 ratio.
+///
 /// One untimed warm-up of each test first (page cache, KV pages, worker threads), then
 /// `--repeats` timed runs on the same session (each run starts again from position 0).
-struct LLMSpeedCommand: ParsableCommand {
+struct LLMSpeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "speed",
         abstract: "Prompt processing (pp) and token generation (tg) tok/s of this engine on a GGUF file, llama-bench style.")
@@ -25,6 +29,8 @@ struct LLMSpeedCommand: ParsableCommand {
     @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generated tokens of the tg test (0 skips it).") var generatedTokens = 128
     @Option(name: [.customShort("r"), .long], help: "Timed runs of each test (after one warm-up).") var repeats = 5
     @Option(help: "KV-cache element type: q16 (cartridged's default for GGUF), f32 or f16.") var kvCacheType: KVCacheType?
+    @Option(help: "Also: tg of N concurrent sequences through the scheduler, for each N of this comma-separated list (e.g. 1,4).")
+    var sequences: String?
     @Flag(help: "Print one JSON object (LLMSpeedReport) instead of text.") var json = false
     @Flag(help: .hidden) var readBandwidth = false
 
@@ -34,9 +40,18 @@ struct LLMSpeedCommand: ParsableCommand {
             throw ValidationError("-p and -n must be >= 0 and not both 0")
         }
         guard (1...1000).contains(repeats) else { throw ValidationError("--repeats must be 1...1000") }
+        guard (try? sequenceCounts()) != nil else { throw ValidationError("--sequences: a comma-separated list of counts 1...64") }
     }
 
-    func run() throws {
+    func sequenceCounts() throws -> [Int] {
+        guard let sequences else { return [] }
+        let counts = sequences.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.allSatisfy({ $0.map { (1...64).contains($0) } ?? false }) else { throw ValidationError("--sequences") }
+        var seen = Set<Int>()
+        return counts.compactMap { $0 }.filter { seen.insert($0).inserted }
+    }
+
+    func run() async throws {
         if readBandwidth {
             // Used by `llm compare` for its roofline column, in a child so the parent's RSS stays small.
             print("read_bandwidth_gbs \(ReadBandwidth.measure(threads: 1)) \(ReadBandwidth.measure(threads: 2))")
@@ -81,6 +96,35 @@ struct LLMSpeedCommand: ParsableCommand {
             }
         }
 
+        var batchedLines: [String] = []
+        let counts = try sequenceCounts()
+        if !counts.isEmpty, generatedTokens > 0 {
+            let scheduler = GenerationScheduler(model: llama)
+            let start = bos ?? Self.benchmarkPrompt(count: 1, vocabulary: vocab, bos: nil)[0]
+            let sessions = (0..<(counts.max() ?? 1)).map { _ in llama.makeSession() }
+            _ = try await Self.generate(scheduler: scheduler, sessions: sessions, start: start, tokens: 16)  // warm-up
+            var samples: [Int: [Double]] = [:]
+            for _ in 0..<repeats {
+                for count in counts {  // interleaved: each repeat runs every count once
+                    let started = clock.now
+                    let produced = try await Self.generate(scheduler: scheduler, sessions: Array(sessions.prefix(count)), start: start, tokens: generatedTokens)
+                    let elapsed = Self.seconds(clock.now - started)
+                    guard produced == count * generatedTokens else {
+                        throw ValidationError("\(count) sequences produced \(produced) of \(count * generatedTokens) tokens")
+                    }
+                    samples[count, default: []].append(Double(produced) / elapsed)
+                }
+            }
+            let medians = samples.mapValues { LLMSpeedReport.median($0) ?? 0 }
+            for count in counts {
+                let median = medians[count] ?? 0
+                let ratio = medians[counts[0]].map { median / $0 } ?? 0
+                batchedLines.append(
+                    "tg\(generatedTokens) × \(count) sequences (scheduler): \((samples[count] ?? []).map { Self.format($0, digits: 1) }.joined(separator: ", ")) tok/s; "
+                        + "median \(Self.format(median, digits: 1)) tok/s aggregate, \(Self.format(ratio, digits: 2))× \(counts[0]) sequence(s)")
+            }
+        }
+
         let report = LLMSpeedReport(
             model: model, threads: threads, promptTokens: promptTokens, generatedTokens: generatedTokens,
             promptSamples: promptSamples, generationSamples: generationSamples,
@@ -99,7 +143,26 @@ struct LLMSpeedCommand: ParsableCommand {
             guard let median else { continue }
             print("\(name): \(samples.map { Self.format($0, digits: 1) }.joined(separator: ", ")) tok/s; median \(Self.format(median, digits: 1)) tok/s")
         }
+        for line in batchedLines { print(line) }
         print("peak RSS (VmHWM): \(Self.format(Double(report.peakResidentKilobytes) / 1024, digits: 1)) MiB")
+    }
+
+    /// `tokens` greedy tokens after `start` on each of `sessions` at once, through `scheduler`;
+    /// returns all tokens produced.
+    static func generate(scheduler: GenerationScheduler, sessions: [LlamaSession], start: Int32, tokens: Int) async throws -> Int {
+        let parameters = GenerationParameters(sampling: SamplingParameters(temperature: 0), maxTokens: tokens, stopAtEndOfSequence: false)
+        return try await withThrowingTaskGroup(of: Int.self) { group in
+            for session in sessions {
+                group.addTask {
+                    try await scheduler.start(session, prompt: [start], parameters: parameters)
+                    defer { scheduler.end(session) }
+                    var produced = 0
+                    while case .token = try await scheduler.next(session).step { produced += 1 }
+                    return produced
+                }
+            }
+            return try await group.reduce(0, +)
+        }
     }
 
     /// Greedy tokens after `start` from position 0; returns how many were produced.
