@@ -38,16 +38,24 @@ int CFunctionFS_io_destroy(aio_context_t context) {
     return (int)syscall(SYS_io_destroy, context);
 }
 
-int CFunctionFS_io_submit_one(aio_context_t context, struct iocb *control, int fd, int isWrite, void *buffer,
-                              size_t length, uint64_t tag) {
+void CFunctionFS_iocb_prepare(struct iocb *control, int fd, int isWrite, void *buffer, size_t length, uint64_t tag) {
     memset(control, 0, sizeof *control);
     control->aio_data = tag;
     control->aio_lio_opcode = isWrite ? IOCB_CMD_PWRITE : IOCB_CMD_PREAD;
     control->aio_fildes = (uint32_t)fd;
     control->aio_buf = (uint64_t)(uintptr_t)buffer;
     control->aio_nbytes = length;
+}
+
+int CFunctionFS_io_submit_one(aio_context_t context, struct iocb *control, int fd, int isWrite, void *buffer,
+                              size_t length, uint64_t tag) {
+    CFunctionFS_iocb_prepare(control, fd, isWrite, buffer, length, tag);
     struct iocb *list[1] = {control};
     return (int)syscall(SYS_io_submit, context, 1L, list);
+}
+
+int CFunctionFS_io_submit(aio_context_t context, long count, struct iocb **controls) {
+    return (int)syscall(SYS_io_submit, context, count, controls);
 }
 
 int CFunctionFS_io_getevents(aio_context_t context, long minimum, long maximum, struct io_event *events,

@@ -108,7 +108,9 @@ public final class CartridgeServer: Service {
                     continue
                 }
                 group.addTask {
-                    await handler.run()
+                    // On the transport's own executor where it has one (USB: the OUT endpoint's
+                    // thread, so a request frame is decoded and answered without a thread hand-off).
+                    await withTaskExecutorPreference(transport.preferredTaskExecutor) { await handler.run() }
                     self.connections.withLock { _ = $0.removeValue(forKey: key) }
                 }
             }

@@ -75,6 +75,30 @@ final class EndpointAIO: @unchecked Sendable {
         inFlight.append(slot)
     }
 
+    /// Queues writes in reserved slots, in order, in one system call: each of `length` bytes at
+    /// `bytes` (the caller's memory, not the slot's buffer; nil only for a zero-length write).
+    /// Only for descriptors that copy a write's bytes while the request is submitted, so the
+    /// bytes may go away once this returns: FunctionFS does (`ffs_epfile_io` copies them into its
+    /// own request buffer with `copy_from_iter_full` before `usb_ep_queue`; unlike its reads, its
+    /// AIO writes keep no reference to the caller's iovec), as does a buffered regular file.
+    /// Returns how many the kernel took (the first ones; the others are not in flight and their
+    /// slots still reserved), and the error when it took none.
+    func submitWrites(_ requests: [(slot: Int, bytes: UnsafeRawPointer?, length: Int)]) -> (submitted: Int, error: SystemCallError?) {
+        guard !requests.isEmpty else { return (0, nil) }
+        var list: [UnsafeMutablePointer<iocb>?] = []
+        list.reserveCapacity(requests.count)
+        for request in requests {
+            let control = controls + request.slot
+            CFunctionFS_iocb_prepare(control, descriptor, 1, UnsafeMutableRawPointer(mutating: request.bytes), request.length, UInt64(request.slot))
+            list.append(control)
+        }
+        let result = list.withUnsafeMutableBufferPointer { CFunctionFS_io_submit(context, $0.count, $0.baseAddress) }
+        if result < 0 { return (0, .current("io_submit")) }
+        if result == 0 { return (0, SystemCallError(systemCall: "io_submit", errno: EAGAIN)) }
+        for request in requests.prefix(Int(result)) { inFlight.append(request.slot) }
+        return (Int(result), nil)
+    }
+
     /// Waits until at least one request completes (or `timeoutNanoseconds` pass; negative: no
     /// limit) and returns every completion the kernel has, as (slot, bytes transferred or -errno).
     /// The slots stay counted in flight until `finished`. Throws EINTR when a signal interrupted

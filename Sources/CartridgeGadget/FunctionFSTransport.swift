@@ -9,26 +9,35 @@ import Glibc
 /// UNBIND or ENABLE (host unplugged, re-configured, or a new host process reset the interface).
 ///
 /// Each endpoint has one interruptible thread, and no bytes are handed from one thread to another
-/// on the way between the bus and the caller beyond the one resume of the waiting task:
-/// - OUT (`ffs-rx`): blocking reads of `requestSize` bytes, one after the other (the kernel wakes
+/// on the way between the bus and the caller:
+/// - OUT (`ffs-rx`): blocking reads of `readSize` bytes, one after the other (the kernel wakes
 ///   the thread straight from the request's completion; an AIO read completes through a kernel
-///   worker, one more wake-up per transfer, which a busy or emulated CPU pays in latency). Received
-///   bytes are held (up to `readAheadLimit`) until `receive` takes them, several transfers at once
-///   if the caller asks for that many bytes. Zero-length packets carry no bytes and are skipped.
+///   worker, one more wake-up per transfer, which a busy or emulated CPU pays in latency), each
+///   into an array's own storage (a large transfer is handed over without a copy). Received bytes
+///   are held (up to `readAheadLimit`) until `receive` takes them, several transfers at once if
+///   the caller asks for that many bytes. Zero-length packets carry no bytes and are skipped.
+///   The thread is also the session's `preferredTaskExecutor` (`EndpointReadExecutor`): the task
+///   that loops on `receive` runs there between reads, so a transfer resumes it with no wake-up
+///   of another thread, and its answer is submitted before the next read.
 /// - IN: `send` queues the bytes in a `BulkOutQueue` and submits them itself, on the caller's
 ///   thread, as Linux AIO writes (`EndpointAIO`; the endpoints are non-blocking, O_NONBLOCK, so a
-///   submission never waits): up to `writeDepth` requests of `requestSize` bytes in flight, each
-///   transfer coalescing everything queued (the frames of several senders), with a zero-length
-///   packet queued right behind a transfer that empties the queue on a packet boundary. The
-///   `ffs-tx` thread reaps the write completions with `io_getevents` and submits what was queued
-///   meanwhile. `send` returns at once while less than `sendHighWater` bytes wait (then it
-///   suspends: back-pressure). A failed write fails the next `send` (the session ends).
+///   submission never waits) straight from the queued bytes (FunctionFS copies a write while it
+///   is submitted): up to `writeDepth` requests of `requestSize` bytes in flight, a transfer's
+///   requests in one io_submit, each transfer coalescing everything queued (the frames of several
+///   senders), with a zero-length packet queued right behind a transfer that empties the queue
+///   on a packet boundary. The `ffs-tx` thread reaps the write completions with `io_getevents`
+///   and submits what was queued meanwhile. `send` returns at once while less than
+///   `sendHighWater` bytes wait (then it suspends: back-pressure). A failed write fails the next
+///   `send` (the session ends).
 public final class FunctionFSTransport: CartridgeTransport {
-    /// Bytes per AIO request (adbd uses 16 KiB; 64 KiB halves the requests on a fast bus).
-    public static let requestSize = 64 * 1024
+    /// Bytes per AIO write request (adbd's 16 KiB): a transfer's requests are submitted
+    /// together, and the bus starts on the first while the kernel copies the next.
+    public static let requestSize = 16 * 1024
+    /// Bytes per read of the OUT endpoint.
+    public static let readSize = 64 * 1024
     /// Writes in flight on the IN endpoint (so one transfer is at most 512 KiB), plus one slot
     /// for the zero-length packet.
-    public static let writeDepth = 8
+    public static let writeDepth = 32
     /// Reading stops while this many received bytes wait for `receive`.
     public static let readAheadLimit = 1024 * 1024
     /// `send` suspends while this many bytes wait to be written.
@@ -75,6 +84,10 @@ public final class FunctionFSTransport: CartridgeTransport {
     }
 
     deinit { close() }
+
+    /// The OUT endpoint's thread, between its reads (`EndpointReadExecutor`): a received transfer
+    /// resumes the task that loops on `receive` there, with no wake-up of another thread.
+    public var preferredTaskExecutor: (any TaskExecutor)? { session.executor }
 
     // MARK: Receiving
 
@@ -155,6 +168,12 @@ public final class FunctionFSTransport: CartridgeTransport {
     /// Closes the session's side: bytes still queued get a moment (at most 0.5 s) to be written,
     /// then the endpoint threads are stopped.
     public func close() {
+        if reader.isCurrentThread {
+            // A task on this session's executor (the reader thread) cannot stop that thread from
+            // within: close from another thread, without waiting.
+            Task.detached { [self] in close() }
+            return
+        }
         guard session.markClosing() else { return }
         for _ in 0..<250 {
             if !session.state.withLock({ $0.isWriting && !$0.ended && $0.sendFailure == nil }) { break }
@@ -201,6 +220,8 @@ final class FunctionFSSessionState: @unchecked Sendable {
 
     let state: Mutex<State>
     let peerDescription: String
+    /// The OUT endpoint's thread as an executor for the task that loops on `receive`.
+    let executor = EndpointReadExecutor()
     private let aio: EndpointAIO?
     private let outDescriptor: Int32
 
@@ -227,23 +248,34 @@ final class FunctionFSSessionState: @unchecked Sendable {
     /// held bytes leave room, hands each to `receive` (resuming it straight from this thread),
     /// ends on cancellation or the first failed read.
     func readAhead(thread: DedicatedThread) {
-        let size = FunctionFSTransport.requestSize
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
-        defer { buffer.deallocate() }
+        let size = FunctionFSTransport.readSize
+        // Reads land in an array's own storage: a large transfer is handed to `receive` as it is
+        // (its spare capacity is at most half of it), a small one is copied out and the buffer
+        // read into again.
+        func freshBuffer() -> [UInt8] { [UInt8](unsafeUninitializedCapacity: size) { _, initialized in initialized = size } }
+        var buffer = freshBuffer()
         var receivedAny = false
+        defer { executor.stop() }
+        // Blocks in `body` unless jobs are queued (then runs them first and returns nil).
+        func blocking<Result>(_ body: () -> Result) -> Result? {
+            guard executor.block() else { return nil }
+            defer { executor.unblock() }
+            return body()
+        }
         while !thread.isCancelled {
+            executor.runQueued()  // the tasks this thread's deliveries resumed
             if state.withLock({ $0.received.count }) + size > FunctionFSTransport.readAheadLimit {
-                usleep(2_000)  // `receive` has not taken what is held yet
+                _ = blocking { usleep(2_000) }  // `receive` has not taken what is held yet
                 continue
             }
-            let count = Glibc.read(outDescriptor, buffer, size)
+            guard let count = blocking({ buffer.withUnsafeMutableBytes { Glibc.read(outDescriptor, $0.baseAddress!, size) } }) else { continue }
             if count < 0 {
                 let code = errno
                 if code == EINTR { continue }  // a signal: re-check cancellation
                 // Not enabled (yet or any more: O_NONBLOCK), or (before the first data) EPIPE while
                 // the host clears the halt, as adbd sees: look again shortly (end() cancels).
                 if code == EAGAIN || (code == EPIPE && !receivedAny) {
-                    usleep(2_000)
+                    _ = blocking { usleep(2_000) }
                     continue
                 }
                 failReceive(SystemCallError(systemCall: "read", errno: code))
@@ -251,7 +283,14 @@ final class FunctionFSSessionState: @unchecked Sendable {
             }
             if count == 0 { continue }  // a zero-length packet
             receivedAny = true
-            deliver([UInt8](UnsafeRawBufferPointer(start: buffer, count: count)))
+            if count >= size / 2 {
+                var chunk = buffer
+                buffer = freshBuffer()
+                chunk.removeLast(size - count)  // unique now: in place
+                deliver(chunk)
+            } else {
+                deliver(Array(buffer[0..<count]))
+            }
         }
         failReceive(SystemCallError(systemCall: "read", errno: ECANCELED))
     }
@@ -338,22 +377,35 @@ final class FunctionFSSessionState: @unchecked Sendable {
                 state.currentSubmitted = 0
                 state.zeroLengthPacketPending = transfer.needsZeroLengthPacket
             }
-            guard let slot = aio.reserveSlot() else { return }
-            let count = min(size, state.current.count - state.currentSubmitted)
-            if count > 0 {
-                let offset = state.currentSubmitted
-                state.current.withUnsafeBytes { aio.buffer(slot).copyMemory(from: $0.baseAddress! + offset, byteCount: count) }
+            // The rest of this transfer, as far as free slots go, in one io_submit: the kernel
+            // queues each request as it takes it, so the bus starts on the first while the next
+            // ones are copied.
+            var planned: [(slot: Int, offset: Int, length: Int)] = []
+            var offset = state.currentSubmitted
+            var zeroLengthPacket = state.zeroLengthPacketPending
+            while offset < state.current.count || zeroLengthPacket, let slot = aio.reserveSlot() {
+                let count = min(size, state.current.count - offset)
+                if count == 0 { zeroLengthPacket = false }
+                planned.append((slot, offset, count))
+                offset += count
             }
-            do {
-                try aio.submit(slot: slot, length: count, isWrite: true)
-            } catch {
-                aio.release(slot)
+            guard !planned.isEmpty else { return }
+            // Straight from the queued bytes: FunctionFS copies a write's bytes while it is
+            // submitted (EndpointAIO.submitWrites), so no copy into a slot buffer first.
+            let (submitted, error) = state.current.withUnsafeBytes { bytes in
+                aio.submitWrites(planned.map { request in (request.slot, bytes.baseAddress.map { $0 + request.offset }, request.length) })
+            }
+            for request in planned.prefix(submitted) {
+                state.writesInFlight[request.slot] = request.length
+                if request.length == 0 { state.zeroLengthPacketPending = false }
+                state.currentSubmitted += request.length
+            }
+            for request in planned.dropFirst(submitted) { aio.release(request.slot) }
+            if let error {
                 recordSendFailure(error, &state)
                 return
             }
-            state.writesInFlight[slot] = count
-            if count == 0 { state.zeroLengthPacketPending = false }
-            state.currentSubmitted += count
+            if submitted < planned.count { continue }  // the next one alone: its error, or it goes now
         }
     }
 

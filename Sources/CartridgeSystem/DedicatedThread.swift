@@ -80,6 +80,13 @@ public final class DedicatedThread: @unchecked Sendable {
     /// Set by `cancel()`; jobs of an interruptible thread check it before each system call.
     public var isCancelled: Bool { cancelled.load(ordering: .acquiring) }
 
+    /// Whether the caller runs on this thread.
+    public var isCurrentThread: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return started && pthread_equal(pthread_self(), thread) != 0
+    }
+
     private func loop() {
         if isInterruptible {
             // Threads inherit the creator's signal mask, and the threads of Swift's global executor

@@ -87,6 +87,7 @@ public final class LibUSBTransport: CartridgeTransport, @unchecked Sendable {
                             return true
                         }
                         state.receiver = continuation
+                        state.receiverWants = maximumCount
                         core.submitReads(&state)  // at least one IN transfer while someone waits
                         if state.receiveFailure != nil {
                             state.receiver = nil
@@ -188,6 +189,9 @@ final class LibUSBTransferCore: @unchecked Sendable {
         var idleReads: [Int]
         /// The last IN transfer came back full: the device is in the middle of a long write.
         var streaming = false
+        /// The waiting receiver's `maximumCount`: a lone IN transfer (not streaming) asks for no
+        /// more than that, rounded up to whole packets.
+        var receiverWants = LibUSBTransport.readSize
         var outbound: BulkOutQueue
         var writesInFlight = 0
         var sendFailure: TransportError?
@@ -219,7 +223,10 @@ final class LibUSBTransferCore: @unchecked Sendable {
     /// `receive` waits, none otherwise; never more than the held bytes leave room for.
     func submitReads(_ state: inout State) {
         guard !state.closed, state.receiveFailure == nil else { return }
-        let size = LibUSBTransport.readSize
+        let packet = max(endpoints.inPacketSize, 8)
+        let size = state.streaming
+            ? LibUSBTransport.readSize
+            : min(LibUSBTransport.readSize, (max(state.receiverWants, 1) + packet - 1) / packet * packet)
         let wanted = state.streaming ? LibUSBTransport.readDepth : (state.receiver != nil ? 1 : 0)
         while state.readOrder.count < wanted,
             state.received.count + (state.readOrder.count + 1) * size <= LibUSBTransport.readAheadLimit,

@@ -65,7 +65,7 @@ struct EchoDevice: AsyncParsableCommand {
                 }
             }
             while let transport = try? await listener.accept() {
-                group.addTask { await EchoDevice.echo(transport) }
+                group.addTask { await withTaskExecutorPreference(transport.preferredTaskExecutor) { await EchoDevice.echo(transport) } }
             }
         }
         say("device: stopped")

@@ -69,4 +69,49 @@ import Glibc
         aio.release(slot)
         #expect(aio.inFlightCount == 0)
     }
+
+    /// `submitWrites`: several writes from the caller's memory in one io_submit, taken in order;
+    /// the bytes are copied while they are submitted (as FunctionFS does), so the caller may
+    /// overwrite them at once. Every request lands at offset 0 of the file, so the file ends up
+    /// holding the last one, whatever the caller wrote afterwards.
+    @Test func batchedWritesFromTheCallersMemory() throws {
+        var template = Array("/tmp/cartridge-aio-XXXXXX".utf8CString)
+        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        try #require(descriptor >= 0)
+        defer {
+            close(descriptor)
+            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        }
+        let length = 3000
+        let aio = try EndpointAIO(descriptor: descriptor, depth: 4, requestSize: 16)
+        var source = [UInt8](repeating: 0x41, count: length) + [UInt8](repeating: 0x42, count: length) + [UInt8](repeating: 0x43, count: length)
+        let slots = (0..<4).compactMap { _ in aio.reserveSlot() }
+        try #require(slots.count == 4)
+        let (submitted, error) = source.withUnsafeBytes { bytes in
+            aio.submitWrites([
+                (slots[0], bytes.baseAddress!, length), (slots[1], bytes.baseAddress! + length, length),
+                (slots[2], nil, 0), (slots[3], bytes.baseAddress! + 2 * length, length),
+            ])
+        }
+        #expect(submitted == 4)
+        #expect(error == nil)
+        for index in source.indices { source[index] = 0x5A }  // at once: the kernel has its copy
+        #expect(aio.inFlightCount == 4)
+        let results = try reapAll(aio)
+        #expect(results == [slots[0]: length, slots[1]: length, slots[2]: 0, slots[3]: length])
+        var back = [UInt8](repeating: 0, count: length + 1)
+        let read = back.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length + 1, 0) }
+        #expect(read == length)
+        #expect(back.prefix(length).allSatisfy { $0 == 0x43 }, "the last request's bytes, not the overwritten source")
+    }
+
+    @Test func aRefusedBatchReportsItsErrnoAndSubmitsNothing() throws {
+        let aio = try EndpointAIO(descriptor: -1, depth: 2, requestSize: 16)
+        let slots = (0..<2).compactMap { _ in aio.reserveSlot() }
+        let bytes: [UInt8] = [1, 2, 3]
+        let (submitted, error) = bytes.withUnsafeBytes { aio.submitWrites([(slots[0], $0.baseAddress!, 3), (slots[1], $0.baseAddress!, 3)]) }
+        #expect(submitted == 0)
+        #expect(error?.errno == EBADF)
+        #expect(aio.inFlightCount == 0)
+    }
 }

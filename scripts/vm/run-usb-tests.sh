@@ -174,6 +174,7 @@ fi
 cp "$root/scripts/vm/init" "$stage/init"
 echo "${CARTRIDGE_VM_BIN_DIR:+binaries from }${CARTRIDGE_VM_BIN_DIR:-$configuration build}" >"$stage/build.kind"
 [ "$only" = echo ] && touch "$stage/only-echo"
+echo "${CARTRIDGE_VM_ECHO_ROUNDS:-2}" >"$stage/echo-rounds"
 if [ "$mode" = demo ]; then
     mkdir -p "$stage/model"
     cp "$CARTRIDGE_VM_IMAGE" "$stage/model/demo.cart"

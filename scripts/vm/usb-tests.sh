@@ -91,7 +91,8 @@ stop_device() {
 echo_side_by_side() {
     : >/tmp/c-echo.log; : >/tmp/swift-echo.log; : >/tmp/mixed-echo.log
     side_by_side_ok=yes
-    for round in 1 2; do
+    rounds=$(cat /echo-rounds 2>/dev/null || echo 2)
+    for round in $(seq "$rounds"); do
         c_echo /tmp/c-echo.log || side_by_side_ok=no
         start_device ""
         if wait_for /tmp/device.log "device: ready" 30 \
@@ -101,14 +102,21 @@ echo_side_by_side() {
     sed -n "s/^c-echo: /FIGURE c-echo: /p" /tmp/c-echo.log
     sed -n "s/^bench: /FIGURE swift-echo: /p" /tmp/swift-echo.log
     best() { sed -n "$2" "$1" | sort -n | tail -n 1; }
+    # The median of the runs (the lower middle one for an even count).
+    median() { sed -n "$2" "$1" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
     for size in 16384 65536 1048576; do
         c=$(best /tmp/c-echo.log "s/^c-echo: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
         swift=$(best /tmp/swift-echo.log "s/^bench: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
-        [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, best of 2 side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
+        [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, best of $rounds side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
+        if [ "$rounds" -gt 2 ]; then
+            c=$(median /tmp/c-echo.log "s/^c-echo: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
+            swift=$(median /tmp/swift-echo.log "s/^bench: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
+            [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, median of $rounds side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
+        fi
     done
     c=$(sed -n "s/^c-echo: ping .*median \([0-9]*\) us.*/\1/p" /tmp/c-echo.log | sort -n | head -n 1)
     swift=$(sed -n "s/^bench: ping .*median \([0-9]*\) us.*/\1/p" /tmp/swift-echo.log | sort -n | head -n 1)
-    [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo 16-byte round trip, best of 2 side by side: Swift median $swift us, C $c us"
+    [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo 16-byte round trip, best of $rounds side by side: Swift median $swift us, C $c us"
     [ $side_by_side_ok = yes ] && pass c-echo-and-swift-echo-side-by-side || fail c-echo-and-swift-echo-side-by-side "$(tail -n 4 /tmp/c-echo.log /tmp/swift-echo.log)"
     # Mixed pairs (figures only: no CHECK, a failure shows as a missing FIGURE and its log lines).
     start_device ""

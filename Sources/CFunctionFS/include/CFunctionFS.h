@@ -36,6 +36,12 @@ int CFunctionFS_io_destroy(aio_context_t context);
 /// request completes (io_cancel names a request by it). Returns 1 when submitted.
 int CFunctionFS_io_submit_one(aio_context_t context, struct iocb *control, int fd, int isWrite, void *buffer,
                               size_t length, uint64_t tag);
+/// Fills `control` for one request as `CFunctionFS_io_submit_one` does, without submitting it.
+void CFunctionFS_iocb_prepare(struct iocb *control, int fd, int isWrite, void *buffer, size_t length, uint64_t tag);
+/// Submits `count` prepared requests in one system call (the kernel takes them in order); returns
+/// how many it took (fewer when one is refused: the rest are not submitted), or -1 with errno when
+/// it took none.
+int CFunctionFS_io_submit(aio_context_t context, long count, struct iocb **controls);
 /// Waits for at least `minimum` completions (at most `maximum`), for at most `timeoutNanoseconds`
 /// (negative: no limit). Interrupted by a signal: -1 with errno EINTR.
 int CFunctionFS_io_getevents(aio_context_t context, long minimum, long maximum, struct io_event *events,
