@@ -93,6 +93,76 @@ extension GGMLKernels {
         }
     }
 
+    /// Grouped-query attention on one q16 row (a key or value of one KV head), shared by `heads`
+    /// query heads (1...4): each int16 is converted once for all of them.
+    ///
+    /// dots: out[h · stride] = scale · Σ queries[h · count + i] · scales[i / 32] · quants[i], each
+    /// head's sum in exactly `dotInt16Blocks`' order (the same value, bit for bit).
+    @inline(__always)
+    public static func dotInt16Blocks(
+        _ quants: UnsafePointer<Int16>, _ scales: UnsafePointer<Float>, queries: UnsafePointer<Float>, heads: Int, count: Int,
+        scale: Float, into out: UnsafeMutablePointer<Float>, stride: Int
+    ) {
+        precondition(heads >= 1 && heads <= 4, "dotInt16Blocks: \(heads) heads (1...4)")
+        #if arch(x86_64)
+        var t0 = _mm256_setzero_ps(), t1 = _mm256_setzero_ps(), t2 = _mm256_setzero_ps(), t3 = _mm256_setzero_ps()
+        let x0 = queries, x1 = queries + count, x2 = queries + 2 &* count, x3 = queries + 3 &* count
+        var b = 0
+        while b &* 32 < count {
+            let q = UnsafeRawPointer(quants + b &* 32), e = b &* 32
+            let v0 = int16x8(q), v1 = int16x8(q + 16), v2 = int16x8(q + 32), v3 = int16x8(q + 48)
+            let d = _mm256_set1_ps(scales[b])
+            @inline(__always) func block(_ x: UnsafePointer<Float>) -> __m256 {
+                var block = _mm256_mul_ps(v0, _mm256_loadu_ps(x + e))
+                block = _mm256_fmadd_ps(v1, _mm256_loadu_ps(x + (e &+ 8)), block)
+                block = _mm256_fmadd_ps(v2, _mm256_loadu_ps(x + (e &+ 16)), block)
+                return _mm256_fmadd_ps(v3, _mm256_loadu_ps(x + (e &+ 24)), block)
+            }
+            t0 = _mm256_fmadd_ps(block(x0), d, t0)
+            if heads > 1 { t1 = _mm256_fmadd_ps(block(x1), d, t1) }
+            if heads > 2 { t2 = _mm256_fmadd_ps(block(x2), d, t2) }
+            if heads > 3 { t3 = _mm256_fmadd_ps(block(x3), d, t3) }
+            b &+= 1
+        }
+        out[0] = horizontalSum(t0) * scale
+        if heads > 1 { out[stride] = horizontalSum(t1) * scale }
+        if heads > 2 { out[2 &* stride] = horizontalSum(t2) * scale }
+        if heads > 3 { out[3 &* stride] = horizontalSum(t3) * scale }
+        #else
+        for h in 0..<heads { out[h &* stride] = dotInt16Blocks(quants, scales, queries + h &* count, count: count) * scale }
+        #endif
+    }
+
+    /// values: out[h · count + i] += weights[h · stride] · scales[i / 32] · quants[i] for each of
+    /// `heads` query heads (1...4), each in exactly `addScaledInt16Blocks`' order.
+    @inline(__always)
+    public static func addScaledInt16Blocks(
+        _ quants: UnsafePointer<Int16>, _ scales: UnsafePointer<Float>, weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        precondition(heads >= 1 && heads <= 4, "addScaledInt16Blocks: \(heads) heads (1...4)")
+        #if arch(x86_64)
+        for b in 0..<(count / 32) {
+            let q = UnsafeRawPointer(quants + b &* 32), e = b &* 32
+            let v0 = int16x8(q), v1 = int16x8(q + 16), v2 = int16x8(q + 32), v3 = int16x8(q + 48)
+            @inline(__always) func add(_ h: Int) {
+                let w = _mm256_set1_ps(weights[h &* stride] * scales[b])
+                let o = out + (h &* count &+ e)
+                _mm256_storeu_ps(o, _mm256_fmadd_ps(v0, w, _mm256_loadu_ps(o)))
+                _mm256_storeu_ps(o + 8, _mm256_fmadd_ps(v1, w, _mm256_loadu_ps(o + 8)))
+                _mm256_storeu_ps(o + 16, _mm256_fmadd_ps(v2, w, _mm256_loadu_ps(o + 16)))
+                _mm256_storeu_ps(o + 24, _mm256_fmadd_ps(v3, w, _mm256_loadu_ps(o + 24)))
+            }
+            add(0)
+            if heads > 1 { add(1) }
+            if heads > 2 { add(2) }
+            if heads > 3 { add(3) }
+        }
+        #else
+        for h in 0..<heads { addScaledInt16Blocks(quants, scales, weights[h &* stride], count: count, into: out + h &* count) }
+        #endif
+    }
+
     #if arch(x86_64)
     /// Eight int16 at p as fp32.
     @inline(__always)

@@ -1,4 +1,5 @@
 import CartridgeGGML
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,7 +28,8 @@ final class DecoderState: @unchecked Sendable {
     let newKeys, newValues: UnsafeMutablePointer<Float>
     /// [logitRowCapacity, vocab].
     let logitRows: UnsafeMutablePointer<Float>
-    /// Attention scores, one row of seqLen per worker thread.
+    /// Attention scores: per worker thread, one row of seqLen for each query head of a key head
+    /// (kvMul, when at most 4, else 1).
     let scores: UnsafeMutablePointer<Float>
     /// RoPE cos/sin of each row's position, [rowCapacity, ropeDimensions / 2].
     let ropeCos, ropeSin: UnsafeMutablePointer<Float>
@@ -73,7 +75,7 @@ final class DecoderState: @unchecked Sendable {
         newKeys = floats(rows * c.kvDim)
         newValues = floats(rows * c.kvDim)
         logitRows = floats(self.logitRowCapacity * c.vocab)
-        scores = floats(self.workers * c.seqLen)
+        scores = floats(self.workers * (c.heads / c.kvHeads <= 4 ? c.heads / c.kvHeads : 1) * c.seqLen)
         let pairs = c.ropeDimensions / 2
         ropeCos = floats(rows * pairs)
         ropeSin = floats(rows * pairs)
@@ -323,33 +325,41 @@ final class DecoderState: @unchecked Sendable {
                 }
             }
 
-            // Multi-head attention: (row, head) tasks dealt out to the workers in turn, each row over
-            // its own cache. Dealt, not split into contiguous halves: a prefill chunk's rows are in
-            // position order and a row's cost grows with its position, so halves left the worker
-            // with the later rows about three times the other's work (64-row chunk from 0).
+            // Multi-head attention: (row, key head) tasks dealt out to the workers in turn, each row
+            // over its own cache, the kvMul query heads that share a key head together (each cached
+            // key and value is converted once for all of them). Dealt, not split into contiguous
+            // halves: a prefill chunk's rows are in position order and a row's cost grows with its
+            // position, so halves left the worker with the later rows about three times the other's
+            // work (64-row chunk from 0).
             let scale = 1 / Float(headSize).squareRoot()
-            let heads = c.heads
-            let tasks = n * heads
+            let heads = c.heads, kvHeads = c.kvHeads
+            let grouped = kvMul <= 4
+            let groupSize = grouped ? kvMul : 1
+            let tasks = n * (grouped ? kvHeads : heads)
             let scores = self.scores, seqLen = c.seqLen
             var cost = 0
             for row in rows { cost += 2 * (row.position + 1) * headSize * heads }
+            let next = Atomic<Int>(0)
             let attend = { (worker: Int, workers: Int) in
-                let scoresRow = scores + worker * seqLen
-                for task in stride(from: worker, to: tasks, by: workers) {
-                    let r = task / heads, h = task % heads
+                let scoresRow = scores + worker * groupSize * seqLen
+                while true {
+                    let task = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    if task >= tasks { break }
+                    let r = task / (tasks / n), group = task % (tasks / n)
                     let row = rows[r]
-                    let qh = UnsafePointer(q + r * dim + h * headSize)
-                    let kvOffset = (h / kvMul) * headSize
+                    let firstHead = group * groupSize
+                    let qh = UnsafePointer(q + r * dim + firstHead * headSize)
+                    let kvOffset = (firstHead / kvMul) * headSize
                     let cache = row.cache
-                    for t in 0...row.position {
-                        scoresRow[t] = cache.dotKey(layer: l, position: t, offset: kvOffset, qh, count: headSize) * scale
-                    }
-                    VectorMath.softmax(scoresRow, count: row.position + 1)
-                    let out = xb + r * dim + h * headSize
-                    for j in 0..<headSize { out[j] = 0 }
-                    for t in 0...row.position {
-                        cache.addValue(layer: l, position: t, offset: kvOffset, weight: scoresRow[t], count: headSize, into: out)
-                    }
+                    cache.dotKeys(
+                        layer: l, through: row.position, offset: kvOffset, queries: qh, heads: groupSize, count: headSize, scale: scale,
+                        into: scoresRow, stride: seqLen)
+                    for h in 0..<groupSize { VectorMath.softmax(scoresRow + h * seqLen, count: row.position + 1) }
+                    let out = xb + r * dim + firstHead * headSize
+                    for j in 0..<(groupSize * headSize) { out[j] = 0 }
+                    cache.addValues(
+                        layer: l, through: row.position, offset: kvOffset, weights: scoresRow, stride: seqLen, heads: groupSize, count: headSize,
+                        into: out)
                 }
             }
             if cost < WorkerPool.minimumParallelCost { attend(0, 1) } else { pool.run(attend) }

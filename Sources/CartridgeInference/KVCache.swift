@@ -96,6 +96,53 @@ final class KVCache: @unchecked Sendable {
         }
     }
 
+    /// Grouped-query attention scores: scores[h · stride + t] = scale · (query h · key t at
+    /// `offset`) for t in 0...last and the `heads` query heads (1...4) that share this key head
+    /// (queries[h · count ..< (h + 1) · count]). q16 converts each key once for all of them; the
+    /// values equal `dotKey`'s.
+    func dotKeys(
+        layer: Int, through last: Int, offset: Int, queries: UnsafePointer<Float>, heads: Int, count: Int, scale: Float,
+        into scores: UnsafeMutablePointer<Float>, stride: Int
+    ) {
+        if type == .q16 {
+            for t in 0...last {
+                let row = keyRow(layer: layer, position: t)
+                GGMLKernels.dotInt16Blocks(
+                    quants(row, offset: offset), scales(row, offset: offset), queries: queries, heads: heads, count: count, scale: scale,
+                    into: scores + t, stride: stride)
+            }
+            return
+        }
+        for h in 0..<heads {
+            for t in 0...last {
+                scores[h &* stride &+ t] = dotKey(layer: layer, position: t, offset: offset, queries + h &* count, count: count) * scale
+            }
+        }
+    }
+
+    /// Grouped-query attention output: out[h · count + j] += weights[h · stride + t] · value t
+    /// [offset + j] for t in 0...last, j in 0..<count and the `heads` query heads (1...4) that
+    /// share this value head; each head in `addValue`'s order.
+    func addValues(
+        layer: Int, through last: Int, offset: Int, weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int,
+        into out: UnsafeMutablePointer<Float>
+    ) {
+        if type == .q16 {
+            for t in 0...last {
+                let row = valueRow(layer: layer, position: t)
+                GGMLKernels.addScaledInt16Blocks(
+                    quants(row, offset: offset), scales(row, offset: offset), weights: weights + t, stride: stride, heads: heads, count: count,
+                    into: out)
+            }
+            return
+        }
+        for h in 0..<heads {
+            for t in 0...last {
+                addValue(layer: layer, position: t, offset: offset, weight: weights[h &* stride &+ t], count: count, into: out + h &* count)
+            }
+        }
+    }
+
     /// A q16 row's quants from element `offset` on (the row starts with its kvDim int16 quants).
     @inline(__always)
     private func quants(_ row: UnsafeMutableRawPointer, offset: Int) -> UnsafeMutablePointer<Int16> {

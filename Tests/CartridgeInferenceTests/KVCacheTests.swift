@@ -35,6 +35,62 @@ struct KVCacheTests {
         #expect(throws: InferenceError.self) { try narrow.validate() }
     }
 
+    /// Grouped-query attention (`dotKeys`, `addValues`: the query heads that share a key head
+    /// together, each cached row converted once) gives every head exactly what the per-head
+    /// `dotKey` / `addValue` give, bit for bit, for 1...4 heads and every cache type.
+    @Test("grouped-query dots and value sums equal the per-head ones bit for bit", arguments: KVCacheType.allCases)
+    func groupedQueryEqualsPerHead(type: KVCacheType) {
+        var config = LlamaConfig(dim: 256, hiddenDim: 64, layers: 2, heads: 8, kvHeads: 2, vocab: 64, seqLen: 24)
+        config.kvCacheType = type
+        let cache = KVCache(config: config, capacity: 24)
+        let kvDim = config.kvDim, headSize = config.headSize  // 64 and 32: two key heads of 32
+        var random = UInt64(0x1234_5678)
+        func next() -> Float {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: random >> 11) % 2001 - 1000) / 250
+        }
+        let last = 17
+        for position in 0...last {
+            let keys = (0..<kvDim).map { _ in next() }, values = (0..<kvDim).map { _ in next() }
+            cache.store(keys: keys, values: values, layer: 1, position: position)
+        }
+        let stride = 24
+        for heads in 1...4 {
+            let queries = (0..<(heads * headSize)).map { _ in next() }
+            let weights = (0..<(heads * stride)).map { _ in abs(next()) / 4 }
+            for offset in [0, headSize] {
+                var grouped = [Float](repeating: -7, count: heads * stride)
+                queries.withUnsafeBufferPointer { q in
+                    grouped.withUnsafeMutableBufferPointer {
+                        cache.dotKeys(layer: 1, through: last, offset: offset, queries: q.baseAddress!, heads: heads, count: headSize, scale: 0.17, into: $0.baseAddress!, stride: stride)
+                    }
+                }
+                for h in 0..<heads {
+                    for t in 0...last {
+                        let single = queries.withUnsafeBufferPointer { cache.dotKey(layer: 1, position: t, offset: offset, $0.baseAddress! + h * headSize, count: headSize) * 0.17 }
+                        #expect(grouped[h * stride + t] == single, "\(type) dot, \(heads) heads, head \(h), position \(t)")
+                    }
+                    #expect(grouped[h * stride + last + 1] == -7, "wrote past position \(last)")
+                }
+                var summed = [Float](repeating: 0.5, count: heads * headSize)
+                weights.withUnsafeBufferPointer { w in
+                    summed.withUnsafeMutableBufferPointer {
+                        cache.addValues(layer: 1, through: last, offset: offset, weights: w.baseAddress!, stride: stride, heads: heads, count: headSize, into: $0.baseAddress!)
+                    }
+                }
+                var expected = [Float](repeating: 0.5, count: heads * headSize)
+                expected.withUnsafeMutableBufferPointer { out in
+                    for h in 0..<heads {
+                        for t in 0...last {
+                            cache.addValue(layer: 1, position: t, offset: offset, weight: weights[h * stride + t], count: headSize, into: out.baseAddress! + h * headSize)
+                        }
+                    }
+                }
+                #expect(summed == expected, "\(type) values, \(heads) heads, offset \(offset)")
+            }
+        }
+    }
+
     @Test("a cache reads back its type's rounding of the keys and values", arguments: KVCacheType.allCases)
     func storeAndRead(type: KVCacheType) {
         var config = Self.config
