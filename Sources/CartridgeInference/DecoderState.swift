@@ -43,6 +43,11 @@ final class DecoderState: @unchecked Sendable {
     let quants: UnsafeMutablePointer<Int8>
     let quantScales: UnsafeMutablePointer<Float>
     let activations: UnsafeMutablePointer<WideQuantizedActivation>
+    /// Each worker's own quantized input of a small decoding step (`product`): workers ×
+    /// `privateColumns`.
+    let privateActivations: UnsafeMutablePointer<WideQuantizedActivation>
+    /// Each worker's scratch row (slotLength floats) for normalizing before it quantizes.
+    let privateRows: UnsafeMutablePointer<Float>
     private let slotLength: Int
     private let workers: Int
     /// The calloc blocks behind the fp32 buffers (freed in deinit).
@@ -85,13 +90,17 @@ final class DecoderState: @unchecked Sendable {
             // rotated width as parameters: identical values for llama2.c checkpoints.
             inverseFrequencies[j] = 1 / powf(c.ropeBase, Float(2 * j) / Float(c.ropeDimensions))
         }
-        floatBlocks = blocks
         let slotLength = (max(c.dim, c.hiddenDim) + 63) / 64 * 64
         self.slotLength = slotLength
+        privateRows = floats(self.workers * slotLength)
+        floatBlocks = blocks
         quants = .allocate(capacity: 2 * rows * slotLength)
         quantScales = .allocate(capacity: 2 * rows * slotLength)
         activations = .allocate(capacity: 2 * rows)
         for i in 0..<(2 * rows) { (activations + i).initialize(to: WideQuantizedActivation.allocate(capacity: slotLength)) }
+        let privateCount = self.workers * Self.privateColumns
+        privateActivations = .allocate(capacity: privateCount)
+        for i in 0..<privateCount { (privateActivations + i).initialize(to: WideQuantizedActivation.allocate(capacity: slotLength)) }
     }
 
     deinit {
@@ -99,6 +108,9 @@ final class DecoderState: @unchecked Sendable {
         for i in 0..<(2 * rowCapacity) { activations[i].deallocate() }
         activations.deinitialize(count: 2 * rowCapacity)
         activations.deallocate()
+        for i in 0..<(workers * Self.privateColumns) { privateActivations[i].deallocate() }
+        privateActivations.deinitialize(count: workers * Self.privateColumns)
+        privateActivations.deallocate()
         quants.deallocate()
         quantScales.deallocate()
     }
@@ -118,7 +130,7 @@ final class DecoderState: @unchecked Sendable {
     /// Quantizes rows x[c · stride ..< c · stride + n] (n = the matrices' row length) for
     /// c in 0..<columns once for all of `matrices` (they share the input); the columns of a
     /// prefill chunk on the worker pool.
-    private func prepare(_ x: UnsafePointer<Float>, stride: Int, columns: Int, for matrices: TensorView..., slot: Int, pool: WorkerPool) -> Input {
+    private func prepare(_ x: UnsafePointer<Float>, stride: Int, columns: Int, for matrices: [TensorView], slot: Int, pool: WorkerPool) -> Input {
         let q = quants + slot * rowCapacity * slotLength
         let s = quantScales + slot * rowCapacity * slotLength
         let a = activations + slot * rowCapacity
@@ -144,6 +156,69 @@ final class DecoderState: @unchecked Sendable {
         }
         return Input(values: x, valueStride: stride, columns: columns, quants: q, quantScales: s, quantStride: slotLength, activations: a)
     }
+
+    /// Rows 0..<outputs of the matrices (which share the input x) by `body(input, range)` on the
+    /// pool, ranges in multiples of 8. A small decoding step on several workers (at most
+    /// `privateColumns` rows, matrices with the interleaved kernels) has each worker quantize
+    /// the input into its own activations before its first range, instead of the calling thread
+    /// quantizing into shared ones while the others wait: the serial part goes, and each worker's
+    /// stores stay in its own cache (shared ones were 4-5x slower per element at two threads,
+    /// their lines last read by the other core). The same values either way.
+    ///
+    /// With `norm`, the input is RMS-normalized x (weights `norm`): into `normalized` on the
+    /// shared path, and on the per-worker path by each worker into its own scratch row, which it
+    /// quantizes (the calling thread no longer normalizes alone first).
+    private func product(
+        _ x: UnsafePointer<Float>, stride: Int, columns: Int, normalizedBy norm: UnsafePointer<Float>? = nil, epsilon: Float = 0,
+        into normalized: UnsafeMutablePointer<Float>? = nil, for matrices: [TensorView], slot: Int, pool: WorkerPool,
+        outputs: Int, costPerItem: Int, _ body: (Input, Range<Int>) -> Void
+    ) {
+        let n = matrices[0].shape[1]
+        let perWorker = columns <= Self.privateColumns && pool.activeWorkers > 1 && pool.maximumWorkers <= workers
+            && matrices.allSatisfy { matrix in
+                guard case .ggml(let type, _) = matrix.storage else { return false }
+                return matrix.interleaved != nil && GGMLKernels.usesQuantizedActivation(type)
+            }
+        guard perWorker else {
+            var source = x
+            if let norm, let normalized {
+                pool.parallelFor(columns, costPerItem: Self.quantizeCost * n) { range in
+                    for r in range { VectorMath.rmsNorm(normalized + r * stride, x + r * stride, norm, count: n, epsilon: epsilon) }
+                }
+                source = UnsafePointer(normalized)
+            }
+            let input = prepare(source, stride: stride, columns: columns, for: matrices, slot: slot, pool: pool)
+            pool.parallelFor(outputs, grain: 8, costPerItem: costPerItem) { body(input, $0) }
+            return
+        }
+        let privateActivations = self.privateActivations, privateRows = self.privateRows, slotLength = self.slotLength
+        // One flag per worker, a cache line apart: set by that worker only.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: workers * 8) { prepared in
+            for w in 0..<workers { prepared[w * 8] = 0 }
+            pool.parallelFor(outputs, grain: 8, costPerItem: costPerItem) { worker, range in
+                let activations = privateActivations + worker * Self.privateColumns
+                if prepared[worker * 8] == 0 {
+                    let scratch = privateRows + worker * slotLength
+                    for c in 0..<columns {
+                        if let norm {
+                            VectorMath.rmsNorm(scratch, x + c * stride, norm, count: n, epsilon: epsilon)
+                            GGMLKernels.quantize(scratch, count: n, into: activations[c])
+                        } else {
+                            GGMLKernels.quantize(x + c * stride, count: n, into: activations[c])
+                        }
+                    }
+                    prepared[worker * 8] = 1
+                }
+                let input = Input(
+                    values: x, valueStride: stride, columns: columns, quants: UnsafePointer(quants), quantScales: UnsafePointer(quantScales),
+                    quantStride: slotLength, activations: UnsafePointer(activations))
+                body(input, range)
+            }
+        }
+    }
+
+    /// Rows a decoding step may have for `product`'s per-worker inputs.
+    static let privateColumns = 4
 
     /// About the multiply-adds one activation element's quantization (or normalization) is worth,
     /// for `WorkerPool.parallelFor`'s serial threshold: 576-wide rows go parallel from 22 rows.
@@ -273,13 +348,11 @@ final class DecoderState: @unchecked Sendable {
             if let shouldStop, shouldStop() { return false }
             guard case .float32(let attentionNorm) = layer.attentionNorm.storage,
                   case .float32(let ffnNorm) = layer.ffnNorm.storage else { preconditionFailure("norms are fp32") }
-            pool.parallelFor(n, costPerItem: Self.quantizeCost * dim) { range in
-                for r in range { VectorMath.rmsNorm(xb + r * dim, x + r * dim, attentionNorm, count: dim, epsilon: epsilon) }
-            }
-
-            // q, k, v in one parallel region over their concatenated rows.
-            let input = prepare(xb, stride: dim, columns: n, for: layer.wq, layer.wk, layer.wv, slot: 0, pool: pool)
-            pool.parallelFor(dim + 2 * kvDim, grain: 8, costPerItem: dim * n) { range in
+            // q, k, v in one parallel region over their concatenated rows, of the normalized x.
+            product(
+                x, stride: dim, columns: n, normalizedBy: attentionNorm, epsilon: epsilon, into: xb, for: [layer.wq, layer.wk, layer.wv], slot: 0,
+                pool: pool, outputs: dim + 2 * kvDim, costPerItem: dim * n
+            ) { input, range in
                 let qRows = range.clamped(to: 0..<dim)
                 if !qRows.isEmpty { Self.multiply(layer.wq, input, q + qRows.lowerBound, outStride: dim, rows: qRows) }
                 let kRows = range.clamped(to: dim..<(dim + kvDim))
@@ -365,8 +438,7 @@ final class DecoderState: @unchecked Sendable {
             if cost < WorkerPool.minimumParallelCost { attend(0, 1) } else { pool.run(attend) }
 
             // Output projection and residual.
-            let attentionOut = prepare(xb, stride: dim, columns: n, for: layer.wo, slot: 1, pool: pool)
-            pool.parallelFor(dim, grain: 8, costPerItem: dim * n) { range in
+            product(xb, stride: dim, columns: n, for: [layer.wo], slot: 1, pool: pool, outputs: dim, costPerItem: dim * n) { attentionOut, range in
                 Self.multiply(layer.wo, attentionOut, xb2 + range.lowerBound, outStride: dim, rows: range)
             }
             for i in 0..<(n * dim) { x[i] += xb2[i] }
@@ -374,11 +446,10 @@ final class DecoderState: @unchecked Sendable {
             if let shouldStop, shouldStop() { return false }
 
             // SwiGLU feed-forward: hb = silu(w1·xb) * (w3·xb); x += w2·hb.
-            pool.parallelFor(n, costPerItem: Self.quantizeCost * dim) { range in
-                for r in range { VectorMath.rmsNorm(xb + r * dim, x + r * dim, ffnNorm, count: dim, epsilon: epsilon) }
-            }
-            let ffnIn = prepare(xb, stride: dim, columns: n, for: layer.w1, layer.w3, slot: 0, pool: pool)
-            pool.parallelFor(hidden, grain: 8, costPerItem: 2 * dim * n) { range in
+            product(
+                x, stride: dim, columns: n, normalizedBy: ffnNorm, epsilon: epsilon, into: xb, for: [layer.w1, layer.w3], slot: 0, pool: pool,
+                outputs: hidden, costPerItem: 2 * dim * n
+            ) { ffnIn, range in
                 Self.multiply(layer.w1, ffnIn, hb + range.lowerBound, outStride: hidden, rows: range)
                 Self.multiply(layer.w3, ffnIn, hb2 + range.lowerBound, outStride: hidden, rows: range)
                 for r in 0..<n {
@@ -386,8 +457,7 @@ final class DecoderState: @unchecked Sendable {
                     VectorMath.swiGLU(hb + offset, hb2 + offset, count: range.count)
                 }
             }
-            let downIn = prepare(hb, stride: hidden, columns: n, for: layer.w2, slot: 1, pool: pool)
-            pool.parallelFor(dim, grain: 8, costPerItem: hidden * n) { range in
+            product(hb, stride: hidden, columns: n, for: [layer.w2], slot: 1, pool: pool, outputs: dim, costPerItem: hidden * n) { downIn, range in
                 Self.multiply(layer.w2, downIn, xb + range.lowerBound, outStride: dim, rows: range)
             }
             for i in 0..<(n * dim) { x[i] += xb[i] }
@@ -401,7 +471,7 @@ final class DecoderState: @unchecked Sendable {
             let group = Array(wanted[start..<min(wanted.count, start + logitRowCapacity)])
             for (g, r) in group.enumerated() { VectorMath.rmsNorm(xb + g * dim, x + r * dim, finalNorm, count: dim, epsilon: epsilon) }
             let classifier = weights.classifier
-            let input = prepare(xb, stride: dim, columns: group.count, for: classifier, slot: 0, pool: pool)
+            let input = prepare(xb, stride: dim, columns: group.count, for: [classifier], slot: 0, pool: pool)
             // One row: straight into its destination; several: through logitRows.
             let out = group.count == 1 ? rows[group[0]].logits! : logitRows
             let vocab = c.vocab

@@ -147,9 +147,18 @@ public final class WorkerPool: @unchecked Sendable {
         _ count: Int, grain: Int = 1, costPerItem: Int = .max, slicesPerWorker: Int = WorkerPool.slicesPerWorker,
         _ body: (Range<Int>) -> Void
     ) {
+        parallelFor(count, grain: grain, costPerItem: costPerItem, slicesPerWorker: slicesPerWorker) { _, range in body(range) }
+    }
+
+    /// `parallelFor`, with the index of the worker (0..<workers) that runs each slice: per-worker
+    /// scratch (a worker's own copy of a shared input) is prepared by each worker once per call.
+    public func parallelFor(
+        _ count: Int, grain: Int = 1, costPerItem: Int = .max, slicesPerWorker: Int = WorkerPool.slicesPerWorker,
+        byWorker body: (_ worker: Int, Range<Int>) -> Void
+    ) {
         let (total, overflow) = count.multipliedReportingOverflow(by: costPerItem)
         if total < Self.minimumParallelCost, !overflow {
-            if count > 0 { body(0..<count) }
+            if count > 0 { body(0, 0..<count) }
             return
         }
         let chunks = (count + grain - 1) / grain
@@ -158,13 +167,13 @@ public final class WorkerPool: @unchecked Sendable {
         let wanted = overflow ? workers * perWorker : total / Self.minimumSliceCost
         let slices = min(chunks, max(workers, min(wanted, workers * perWorker)))
         let next = Atomic<Int>(0)
-        run { _, _ in
+        run { worker, _ in
             while true {
                 let slice = next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if slice >= slices { return }
                 let start = min(count, chunks * slice / slices * grain)
                 let end = min(count, chunks * (slice + 1) / slices * grain)
-                if start < end { body(start..<end) }
+                if start < end { body(worker, start..<end) }
             }
         }
     }

@@ -16,11 +16,11 @@ struct GenerationSchedulerTests {
     }
 
     /// Q8_0 ggml matrices (multi-column kernels when batched).
-    static func quantizedModel(chunk: Int = 64) throws -> LlamaModel {
+    static func quantizedModel(chunk: Int = 64, workers: Int = 2) throws -> LlamaModel {
         let bytes = try SyntheticGGUFModel.fileBytes(matrixType: .q8_0)
         let storage = ByteStorage(bytes)
         let file = try GGUFFile(bytes: storage.buffer)
-        return try GGUFLlamaModel(file: file).makeModel(file: file, owner: storage, maximumWorkers: 2, prefillChunk: chunk)
+        return try GGUFLlamaModel(file: file).makeModel(file: file, owner: storage, maximumWorkers: workers, prefillChunk: chunk)
     }
 
     static func parameters(_ maxTokens: Int, logprobs: Int = 0) -> GenerationParameters {
@@ -97,6 +97,29 @@ struct GenerationSchedulerTests {
         #expect(statistics.widestStep >= 2, "the streams were never batched: \(statistics)")
         #expect(statistics.decodeRows == 4 * 24)
         #expect(scheduler.kvBytesInUse == scheduler.prefixCacheBytesInUse, "ended streams still hold KV reservations")
+    }
+
+    /// Decoding steps of at most 4 rows on several workers have each worker quantize (and
+    /// normalize) the step's input itself (`DecoderState.product`); one worker takes the shared
+    /// path. Both must give the same values bit for bit: one stream and four, tokens and
+    /// log-probabilities.
+    @Test("one worker and two give the same tokens and log-probabilities bit for bit, one stream and four")
+    func workersGiveIdenticalDecodes() async throws {
+        let one = try Self.quantizedModel(workers: 1), two = try Self.quantizedModel(workers: 2)
+        #expect(one.workerCount == 1 && two.workerCount == 2)
+        let vocab = one.config.vocab
+        let prompts = (0..<4).map { Self.prompt(4 + $0 * 7, seed: Int32(10 + $0), vocab: vocab) }
+        for prompt in prompts {
+            let a = try Self.alone(one, prompt, 16), b = try Self.alone(two, prompt, 16)
+            #expect(a.ids == b.ids)
+            #expect(a.logprobs == b.logprobs, "one stream: \(a.logprobs) vs \(b.logprobs)")
+        }
+        let batchedOne = try await Self.concurrently(GenerationScheduler(model: one), prompts, 16)
+        let batchedTwo = try await Self.concurrently(GenerationScheduler(model: two), prompts, 16)
+        for index in 0..<4 {
+            #expect(batchedOne[index].ids == batchedTwo[index].ids, "stream \(index)")
+            #expect(batchedOne[index].logprobs == batchedTwo[index].logprobs, "stream \(index): \(batchedOne[index].logprobs) vs \(batchedTwo[index].logprobs)")
+        }
     }
 
     @Test("chunked prefill equals unchunked (chunks of 1, 7 and 64 positions)", arguments: ["fp32", "q8_0"])
