@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "CartridgeErrors", swiftSettings: strictSettings),
         .target(name: "CartridgeWire", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
         .target(name: "CartridgePower", dependencies: ["CartridgeErrors"], swiftSettings: strictSettings),
-        .target(name: "CartridgeGGMLVNNI", swiftSettings: strictSettings + vnniKernelSettings + optimizedInDebug),
+        .target(name: "CartridgeGGMLVNNI", dependencies: ["CPrefetch"], swiftSettings: strictSettings + vnniKernelSettings + optimizedInDebug),
         .target(
             name: "CartridgeGGML", dependencies: ["CCPUFeatures", "CartridgeGGMLVNNI"],
             swiftSettings: strictSettings + kernelSettings + optimizedInDebug),
