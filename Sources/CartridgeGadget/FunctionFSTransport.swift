@@ -167,11 +167,14 @@ public final class FunctionFSTransport: CartridgeTransport {
 
     /// Closes the session's side: bytes still queued get a moment (at most 0.5 s) to be written,
     /// then the endpoint threads are stopped.
-    public func close() {
+    public func close() { Self.close(session: session, reader: reader, writer: writer) }
+
+    /// `close()` on the session's parts, not on self: on the reader thread (a task on this
+    /// session's executor) it cannot stop that thread from within, and goes on from another
+    /// thread without waiting; `self` may be in its deinit there, so it is not captured.
+    private static func close(session: FunctionFSSessionState, reader: DedicatedThread, writer: DedicatedThread) {
         if reader.isCurrentThread {
-            // A task on this session's executor (the reader thread) cannot stop that thread from
-            // within: close from another thread, without waiting.
-            Task.detached { [self] in close() }
+            Task.detached { close(session: session, reader: reader, writer: writer) }
             return
         }
         guard session.markClosing() else { return }
