@@ -63,7 +63,8 @@ public final class FunctionFSTransport: CartridgeTransport {
         let aio: EndpointAIO?
         var setupFailure: SystemCallError?
         do {
-            aio = try EndpointAIO(descriptor: inDescriptor, depth: Self.writeDepth + 1, requestSize: Self.requestSize)
+            // No slot buffers (requestSize 0): writes are submitted from the queued bytes themselves.
+            aio = try EndpointAIO(descriptor: inDescriptor, depth: Self.writeDepth + 1, requestSize: 0)
         } catch {
             aio = nil
             setupFailure = error
