@@ -10,8 +10,10 @@ import Glibc
 /// libusb transfers completed on the context's event thread (no thread blocks per transfer).
 ///
 /// Both directions are pipelined:
-/// - IN: transfers of `readSize` bytes (a multiple of wMaxPacketSize, so no
-///   LIBUSB_ERROR_OVERFLOW) are submitted while a `receive` waits (one), and while the device
+/// - IN: transfers of whole packets (so no LIBUSB_ERROR_OVERFLOW) are submitted while a
+///   `receive` waits (one, of what it asked for rounded up to whole packets, at most `readSize`:
+///   a 64 KiB frame then completes on its last packet, as a C client's does, instead of waiting
+///   for the zero-length packet behind it), and of `readSize` bytes while the device
 ///   streams (`readDepth`: a transfer that came back full is resubmitted at once, with the others
 ///   kept posted, so a long write always finds a posted buffer); the completion callback keeps the
 ///   bytes (up to `readAheadLimit`) and resumes the waiting `receive` itself. `receive` hands out
