@@ -28,8 +28,10 @@ final class DecoderState: @unchecked Sendable {
     let newKeys, newValues: UnsafeMutablePointer<Float>
     /// [logitRowCapacity, vocab].
     let logitRows: UnsafeMutablePointer<Float>
-    /// Attention scores: per worker thread, one row of seqLen for each query head of a key head
-    /// (kvMul, when at most 4, else 1).
+    /// Query heads one attention task takes together: those that share a key head (kvMul) when
+    /// at most 4 (the grouped q16 kernels' limit), else 1.
+    let attentionGroupSize: Int
+    /// Attention scores: per worker thread, one row of seqLen for each of a task's query heads.
     let scores: UnsafeMutablePointer<Float>
     /// RoPE cos/sin of each row's position, [rowCapacity, ropeDimensions / 2].
     let ropeCos, ropeSin: UnsafeMutablePointer<Float>
@@ -80,7 +82,9 @@ final class DecoderState: @unchecked Sendable {
         newKeys = floats(rows * c.kvDim)
         newValues = floats(rows * c.kvDim)
         logitRows = floats(self.logitRowCapacity * c.vocab)
-        scores = floats(self.workers * (c.heads / c.kvHeads <= 4 ? c.heads / c.kvHeads : 1) * c.seqLen)
+        let kvMul = c.heads / c.kvHeads
+        attentionGroupSize = kvMul <= 4 ? kvMul : 1
+        scores = floats(self.workers * attentionGroupSize * c.seqLen)
         let pairs = c.ropeDimensions / 2
         ropeCos = floats(rows * pairs)
         ropeSin = floats(rows * pairs)
@@ -405,10 +409,9 @@ final class DecoderState: @unchecked Sendable {
             // position, so halves left the worker with the later rows about three times the other's
             // work (64-row chunk from 0).
             let scale = 1 / Float(headSize).squareRoot()
-            let heads = c.heads, kvHeads = c.kvHeads
-            let grouped = kvMul <= 4
-            let groupSize = grouped ? kvMul : 1
-            let tasks = n * (grouped ? kvHeads : heads)
+            let heads = c.heads
+            let groupSize = attentionGroupSize
+            let tasks = n * (heads / groupSize)
             let scores = self.scores, seqLen = c.seqLen
             var cost = 0
             for row in rows { cost += 2 * (row.position + 1) * headSize * heads }

@@ -24,7 +24,8 @@ import Glibc
         return results
     }
 
-    @Test func writesAndReadsSeveralRequestsInFlight() throws {
+    /// Runs `body` with a descriptor of a fresh temporary file, closed and removed afterwards.
+    func withTemporaryFile(_ body: (Int32) throws -> Void) throws {
         var template = Array("/tmp/cartridge-aio-XXXXXX".utf8CString)
         let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         try #require(descriptor >= 0)
@@ -32,34 +33,40 @@ import Glibc
             close(descriptor)
             template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
         }
-        let requestSize = 4096
-        let writer = try EndpointAIO(descriptor: descriptor, depth: 3, requestSize: requestSize)
-        // Three writes in flight. The shim submits every request at offset 0 (FunctionFS endpoints
-        // have no offsets), so on a file they all land on the same block.
-        var slots: [Int] = []
-        for index in 0..<3 {
-            let slot = try #require(writer.reserveSlot())
-            writer.buffer(slot).initializeMemory(as: UInt8.self, repeating: UInt8(0x41 + index), count: requestSize)
-            slots.append(slot)
-        }
-        #expect(writer.reserveSlot() == nil, "all three slots are reserved")
-        for slot in slots { try writer.submit(slot: slot, length: requestSize - 1, isWrite: true) }
-        #expect(writer.inFlightCount == 3)
-        let written = try reapAll(writer)
-        #expect(Set(written.keys) == Set(slots))
-        #expect(written.values.allSatisfy { $0 == requestSize - 1 })
-        #expect(writer.inFlightCount == 0)
-        #expect(writer.hasFreeSlot, "reaped slots can be reserved again")
-        writer.destroy()
+        try body(descriptor)
+    }
 
-        let reader = try EndpointAIO(descriptor: descriptor, depth: 2, requestSize: requestSize)
-        let slot = try #require(reader.reserveSlot())
-        try reader.submit(slot: slot, length: requestSize, isWrite: false)
-        let read = try reapAll(reader)
-        #expect(read == [slot: requestSize - 1])  // the file holds that one block
-        let last = reader.buffer(slot).load(fromByteOffset: 0, as: UInt8.self)
-        #expect([0x41, 0x42, 0x43].contains(last))
-        #expect(reader.inFlightCount == 0)
+    @Test func writesAndReadsSeveralRequestsInFlight() throws {
+        try withTemporaryFile { descriptor in
+            let requestSize = 4096
+            let writer = try EndpointAIO(descriptor: descriptor, depth: 3, requestSize: requestSize)
+            // Three writes in flight. The shim submits every request at offset 0 (FunctionFS endpoints
+            // have no offsets), so on a file they all land on the same block.
+            var slots: [Int] = []
+            for index in 0..<3 {
+                let slot = try #require(writer.reserveSlot())
+                writer.buffer(slot).initializeMemory(as: UInt8.self, repeating: UInt8(0x41 + index), count: requestSize)
+                slots.append(slot)
+            }
+            #expect(writer.reserveSlot() == nil, "all three slots are reserved")
+            for slot in slots { try writer.submit(slot: slot, length: requestSize - 1, isWrite: true) }
+            #expect(writer.inFlightCount == 3)
+            let written = try reapAll(writer)
+            #expect(Set(written.keys) == Set(slots))
+            #expect(written.values.allSatisfy { $0 == requestSize - 1 })
+            #expect(writer.inFlightCount == 0)
+            #expect(writer.hasFreeSlot, "reaped slots can be reserved again")
+            writer.destroy()
+
+            let reader = try EndpointAIO(descriptor: descriptor, depth: 2, requestSize: requestSize)
+            let slot = try #require(reader.reserveSlot())
+            try reader.submit(slot: slot, length: requestSize, isWrite: false)
+            let read = try reapAll(reader)
+            #expect(read == [slot: requestSize - 1])  // the file holds that one block
+            let last = reader.buffer(slot).load(fromByteOffset: 0, as: UInt8.self)
+            #expect([0x41, 0x42, 0x43].contains(last))
+            #expect(reader.inFlightCount == 0)
+        }
     }
 
     @Test func aFailedRequestReportsItsErrno() throws {
@@ -75,34 +82,29 @@ import Glibc
     /// overwrite them at once. Every request lands at offset 0 of the file, so the file ends up
     /// holding the last one, whatever the caller wrote afterwards.
     @Test func batchedWritesFromTheCallersMemory() throws {
-        var template = Array("/tmp/cartridge-aio-XXXXXX".utf8CString)
-        let descriptor = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        try #require(descriptor >= 0)
-        defer {
-            close(descriptor)
-            template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        try withTemporaryFile { descriptor in
+            let length = 3000
+            let aio = try EndpointAIO(descriptor: descriptor, depth: 4, requestSize: 16)
+            var source = [UInt8](repeating: 0x41, count: length) + [UInt8](repeating: 0x42, count: length) + [UInt8](repeating: 0x43, count: length)
+            let slots = (0..<4).compactMap { _ in aio.reserveSlot() }
+            try #require(slots.count == 4)
+            let (submitted, error) = source.withUnsafeBytes { bytes in
+                aio.submitWrites([
+                    (slots[0], bytes.baseAddress!, length), (slots[1], bytes.baseAddress! + length, length),
+                    (slots[2], nil, 0), (slots[3], bytes.baseAddress! + 2 * length, length),
+                ])
+            }
+            #expect(submitted == 4)
+            #expect(error == nil)
+            for index in source.indices { source[index] = 0x5A }  // at once: the kernel has its copy
+            #expect(aio.inFlightCount == 4)
+            let results = try reapAll(aio)
+            #expect(results == [slots[0]: length, slots[1]: length, slots[2]: 0, slots[3]: length])
+            var back = [UInt8](repeating: 0, count: length + 1)
+            let read = back.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length + 1, 0) }
+            #expect(read == length)
+            #expect(back.prefix(length).allSatisfy { $0 == 0x43 }, "the last request's bytes, not the overwritten source")
         }
-        let length = 3000
-        let aio = try EndpointAIO(descriptor: descriptor, depth: 4, requestSize: 16)
-        var source = [UInt8](repeating: 0x41, count: length) + [UInt8](repeating: 0x42, count: length) + [UInt8](repeating: 0x43, count: length)
-        let slots = (0..<4).compactMap { _ in aio.reserveSlot() }
-        try #require(slots.count == 4)
-        let (submitted, error) = source.withUnsafeBytes { bytes in
-            aio.submitWrites([
-                (slots[0], bytes.baseAddress!, length), (slots[1], bytes.baseAddress! + length, length),
-                (slots[2], nil, 0), (slots[3], bytes.baseAddress! + 2 * length, length),
-            ])
-        }
-        #expect(submitted == 4)
-        #expect(error == nil)
-        for index in source.indices { source[index] = 0x5A }  // at once: the kernel has its copy
-        #expect(aio.inFlightCount == 4)
-        let results = try reapAll(aio)
-        #expect(results == [slots[0]: length, slots[1]: length, slots[2]: 0, slots[3]: length])
-        var back = [UInt8](repeating: 0, count: length + 1)
-        let read = back.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, length + 1, 0) }
-        #expect(read == length)
-        #expect(back.prefix(length).allSatisfy { $0 == 0x43 }, "the last request's bytes, not the overwritten source")
     }
 
     @Test func aRefusedBatchReportsItsErrnoAndSubmitsNothing() throws {

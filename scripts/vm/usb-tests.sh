@@ -105,14 +105,12 @@ echo_side_by_side() {
     # The median of the runs (the lower middle one for an even count).
     median() { sed -n "$2" "$1" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
     for size in 16384 65536 1048576; do
-        c=$(best /tmp/c-echo.log "s/^c-echo: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
-        swift=$(best /tmp/swift-echo.log "s/^bench: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
-        [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, best of $rounds side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
-        if [ "$rounds" -gt 2 ]; then
-            c=$(median /tmp/c-echo.log "s/^c-echo: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
-            swift=$(median /tmp/swift-echo.log "s/^bench: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
-            [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, median of $rounds side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
-        fi
+        for statistic in best median; do  # the median only from 3 rounds on
+            [ $statistic = median ] && [ "$rounds" -le 2 ] && continue
+            c=$($statistic /tmp/c-echo.log "s/^c-echo: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
+            swift=$($statistic /tmp/swift-echo.log "s/^bench: echo $size-byte frames: \([0-9.]*\) MB.*/\1/p")
+            [ -n "$c" ] && [ -n "$swift" ] && echo "FIGURE echo $size-byte frames, $statistic of $rounds side by side: Swift $swift MB/s, C $c MB/s, Swift/C $(awk "BEGIN { printf \"%.0f\", 100 * $swift / $c }") %"
+        done
     done
     c=$(sed -n "s/^c-echo: ping .*median \([0-9]*\) us.*/\1/p" /tmp/c-echo.log | sort -n | head -n 1)
     swift=$(sed -n "s/^bench: ping .*median \([0-9]*\) us.*/\1/p" /tmp/swift-echo.log | sort -n | head -n 1)
