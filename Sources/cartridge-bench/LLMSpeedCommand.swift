@@ -28,6 +28,10 @@ struct LLMSpeedCommand: AsyncParsableCommand {
     @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt tokens of the pp test (0 skips it).") var promptTokens = 128
     @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generated tokens of the tg test (0 skips it).") var generatedTokens = 128
     @Option(name: [.customShort("r"), .long], help: "Timed runs of each test (after one warm-up).") var repeats = 5
+    @Option(
+        name: [.customShort("d"), .customLong("n-depth")],
+        help: "Tokens already in the KV cache before each tg run (run untimed first, as llama-bench -d; the tg test only).")
+    var depth = 0
     @Option(help: "KV-cache element type: q16 (cartridged's default for GGUF), f32 or f16.") var kvCacheType: KVCacheType?
     @Option(help: "Also: tg of N concurrent sequences through the scheduler, for each N of this comma-separated list (e.g. 1,4).")
     var sequences: String?
@@ -40,6 +44,7 @@ struct LLMSpeedCommand: AsyncParsableCommand {
             throw ValidationError("-p and -n must be >= 0 and not both 0")
         }
         guard (1...1000).contains(repeats) else { throw ValidationError("--repeats must be 1...1000") }
+        guard depth >= 0 else { throw ValidationError("--n-depth must be >= 0") }
         guard (try? sequenceCounts()) != nil else { throw ValidationError("--sequences: a comma-separated list of counts 1...64") }
     }
 
@@ -65,8 +70,8 @@ struct LLMSpeedCommand: AsyncParsableCommand {
         let loadMilliseconds = Self.seconds(clock.now - loadStart) * 1000
         let vocab = llama.config.vocab
         let bos = llama.tokenizer?.bosID
-        guard promptTokens <= llama.config.seqLen, generatedTokens + 1 <= llama.config.seqLen else {
-            throw ValidationError("-p and -n must fit the context of \(llama.config.seqLen) positions")
+        guard promptTokens <= llama.config.seqLen, depth + generatedTokens + 1 <= llama.config.seqLen else {
+            throw ValidationError("-p, and -d with -n, must fit the context of \(llama.config.seqLen) positions")
         }
         let session = llama.makeSession()
 
@@ -84,10 +89,14 @@ struct LLMSpeedCommand: AsyncParsableCommand {
         var generationSamples: [Double] = []
         if generatedTokens > 0 {
             let start = bos ?? Self.benchmarkPrompt(count: 1, vocabulary: vocab, bos: nil)[0]
-            _ = try Self.generate(session: session, start: start, tokens: min(generatedTokens, 16))  // warm-up
+            // The context already in the cache (llama-bench -d): prefilled untimed before each run;
+            // the timed generation then extends it (its prompt's cached prefix is reused).
+            let context = depth > 0 ? Self.benchmarkPrompt(count: depth, vocabulary: vocab, bos: bos) : []
+            _ = try Self.generate(session: session, context: context, start: start, tokens: min(generatedTokens, 16))  // warm-up
             for _ in 0..<repeats {
+                if !context.isEmpty { _ = try session.logits(forPrompt: context) }
                 let started = clock.now
-                let produced = try Self.generate(session: session, start: start, tokens: generatedTokens)
+                let produced = try Self.generate(session: session, context: context, start: start, tokens: generatedTokens)
                 let elapsed = Self.seconds(clock.now - started)
                 guard produced == generatedTokens else {
                     throw ValidationError("generation stopped after \(produced) of \(generatedTokens) tokens")
@@ -138,7 +147,8 @@ struct LLMSpeedCommand: AsyncParsableCommand {
         }
         print("\(model): \(threads) thread(s), load \(Self.format(loadMilliseconds)) ms, \(llama.weightBytesPerToken) weight bytes per token")
         for (name, samples, median) in [
-            ("pp\(promptTokens)", promptSamples, report.promptMedian), ("tg\(generatedTokens)", generationSamples, report.generationMedian),
+            ("pp\(promptTokens)", promptSamples, report.promptMedian),
+            ("tg\(generatedTokens)" + (depth > 0 ? " @ d\(depth)" : ""), generationSamples, report.generationMedian),
         ] {
             guard let median else { continue }
             print("\(name): \(samples.map { Self.format($0, digits: 1) }.joined(separator: ", ")) tok/s; median \(Self.format(median, digits: 1)) tok/s")
@@ -165,10 +175,11 @@ struct LLMSpeedCommand: AsyncParsableCommand {
         }
     }
 
-    /// Greedy tokens after `start` from position 0; returns how many were produced.
-    static func generate(session: LlamaSession, start: Int32, tokens: Int) throws -> Int {
+    /// Greedy tokens after `context` (already in the session's cache, or empty) and `start`;
+    /// returns how many were produced.
+    static func generate(session: LlamaSession, context: [Int32] = [], start: Int32, tokens: Int) throws -> Int {
         try session.startGeneration(
-            promptTokens: [start],
+            promptTokens: context + [start],
             parameters: GenerationParameters(sampling: SamplingParameters(temperature: 0), maxTokens: tokens, stopAtEndOfSequence: false))
         var produced = 0
         while true {

@@ -15,9 +15,13 @@ struct EmbedBench: AsyncParsableCommand {
     @Option(help: "Timed EMBED requests (after one warm-up).")
     var count = 10
 
+    @OptionGroup var idle: IdleConnectionOptions
+
     func run() async throws {
         let connection = try await CartridgeConnection.connect(to: try CartridgeURI(parsing: connect), clientName: "selftest")
         defer { connection.close() }
+        let idleConnection = try await idle.open()
+        defer { idleConnection?.close() }
         let batch = (0..<sentences).map { "Sentence number \($0) of the batch, about as long as a short question is." }
         let reference = try await connection.embed(batch)
         guard reference.count == sentences, let dimension = reference.first?.count, dimension > 0 else {
@@ -38,6 +42,6 @@ struct EmbedBench: AsyncParsableCommand {
         samples.sort()
         let median = samples[samples.count / 2] / .microseconds(1)
         let p90 = samples[samples.count * 9 / 10] / .microseconds(1)
-        say("embed \(connect) \(sentences) sentences x\(count) (\(sentences * dimension * 4) bytes of vectors): median \(Int(median)) us, p90 \(Int(p90)) us")
+        say("embed \(connect) \(sentences) sentences x\(count) (\(sentences * dimension * 4) bytes of vectors)\(idle.label): median \(Int(median)) us, p90 \(Int(p90)) us")
     }
 }

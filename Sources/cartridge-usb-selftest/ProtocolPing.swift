@@ -14,9 +14,13 @@ struct ProtocolPing: AsyncParsableCommand {
     @Option(help: "PING payload bytes.")
     var size = 0
 
+    @OptionGroup var idle: IdleConnectionOptions
+
     func run() async throws {
         let connection = try await CartridgeConnection.connect(to: try CartridgeURI(parsing: connect), clientName: "selftest")
         defer { connection.close() }
+        let idleConnection = try await idle.open()
+        defer { idleConnection?.close() }
         let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }
         let clock = ContinuousClock()
         var samples: [Duration] = []
@@ -35,6 +39,6 @@ struct ProtocolPing: AsyncParsableCommand {
         let p90 = samples[samples.count * 9 / 10] / .microseconds(1)
         let megabytes = Double(size * count) / (Double(total / .microseconds(1)))
         let rate = size > 0 ? ", \(Int(megabytes * 10) / 10).\(Int(megabytes * 10) % 10) MB/s each way" : ""
-        say("ping \(connect) payload \(size) B x\(count): median \(Int(median)) us, p90 \(Int(p90)) us\(rate)")
+        say("ping \(connect) payload \(size) B x\(count)\(idle.label): median \(Int(median)) us, p90 \(Int(p90)) us\(rate)")
     }
 }

@@ -101,6 +101,8 @@ mkdir -p "$work/echo"
 # shellcheck disable=SC2046  # pkg-config prints several flags
 "$c_compiler" -O2 -o "$work/echo/usb-echo" "$root/scripts/vm/echo/usb-echo.c" $(pkg-config --cflags --libs libusb-1.0) \
     || fail "compiling scripts/vm/echo/usb-echo.c failed"
+"$c_compiler" -O2 -o "$work/echo/socket-echo" "$root/scripts/vm/echo/socket-echo.c" \
+    || fail "compiling scripts/vm/echo/socket-echo.c failed"
 
 # 3. The initramfs: busybox, the USB modules (in dependency order, see init), the binaries and
 #    the shared libraries ldd names for them.
@@ -120,7 +122,7 @@ for module in fs/configfs/configfs drivers/usb/common/usb-common drivers/usb/cor
         fail "module $module not found in $kernel_package"
     fi
 done
-for product in "${products[@]/#/$bin_dir/}" "$work/echo/ffs-echo" "$work/echo/usb-echo" "$udevadm"; do
+for product in "${products[@]/#/$bin_dir/}" "$work/echo/ffs-echo" "$work/echo/usb-echo" "$work/echo/socket-echo" "$udevadm"; do
     [ -x "$product" ] || fail "$product is missing (build failed?)"
     cp "$product" "$stage/usr/bin/"
     command -v strip >/dev/null && strip --strip-all "$stage/usr/bin/$(basename "$product")"

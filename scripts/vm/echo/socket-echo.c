@@ -1,0 +1,140 @@
+/*
+ * socket-echo: the Unix-socket side of the VM's floor figures. usb-echo and ffs-echo time a bare
+ * echo over the emulated bus; this times the same echo over an AF_UNIX stream socket (the
+ * transport `cartridged --socket` serves) in the same VM run, so that what the bus itself adds
+ * to a round trip (no protocol, no Swift) is measured, not assumed: the difference is a floor
+ * under any protocol's USB-over-socket ratio.
+ *
+ * One process: a forked child echoes every byte back; the parent measures the round trip of a
+ * 16-byte frame (median and p99 over --pings) and, for each size, frames echoed for --seconds
+ * (each frame written whole and read back whole before the next; compared with what was sent).
+ *
+ * Usage: socket-echo [--pings N] [--seconds S] [--path PATH]   (default PATH /run/socket-echo.sock)
+ * Output lines: "socket-echo: ping 16-byte frame round trip: median X us, p99 Y us over N" and
+ * "socket-echo: echo N-byte frames: X MB/s each way (B bytes in T ms)", as usb-echo prints them.
+ * Build: cc -O2 -o socket-echo socket-echo.c
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void fail(const char *what) {
+    fprintf(stderr, "socket-echo: %s: %s\n", what, strerror(errno));
+    exit(1);
+}
+
+static void serve(int listener) {
+    int connection = accept(listener, NULL, NULL);
+    if (connection < 0) fail("accept");
+    static unsigned char buffer[1 << 16];
+    for (;;) {
+        ssize_t count = read(connection, buffer, sizeof buffer);
+        if (count < 0 && errno == EINTR) continue;
+        if (count <= 0) exit(count < 0);
+        for (ssize_t done = 0; done < count;) {
+            ssize_t written = write(connection, buffer + done, count - done);
+            if (written < 0 && errno == EINTR) continue;
+            if (written < 0) exit(1);
+            done += written;
+        }
+    }
+}
+
+/* Writes `length` bytes of frame and reads as many back into echo, both at once (poll), so a
+ * frame larger than the socket's buffers cannot deadlock against the echo; 0 if they match. */
+static int round_trip(int socket_fd, const unsigned char *frame, unsigned char *echo, size_t length) {
+    size_t sent = 0, received = 0;
+    while (received < length) {
+        struct pollfd descriptor = {socket_fd, POLLIN | (sent < length ? POLLOUT : 0), 0};
+        if (poll(&descriptor, 1, 5000) <= 0) fail("poll");
+        if ((descriptor.revents & POLLOUT) && sent < length) {
+            ssize_t written = write(socket_fd, frame + sent, length - sent);
+            if (written < 0 && errno != EAGAIN && errno != EINTR) fail("write");
+            if (written > 0) sent += written;
+        }
+        if (descriptor.revents & (POLLIN | POLLHUP)) {
+            ssize_t count = read(socket_fd, echo + received, length - received);
+            if (count < 0 && errno != EAGAIN && errno != EINTR) fail("read");
+            if (count == 0) { fprintf(stderr, "socket-echo: the echo server closed\n"); exit(1); }
+            if (count > 0) received += count;
+        }
+    }
+    return memcmp(frame, echo, length) != 0;
+}
+
+static int compare_doubles(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv) {
+    int pings = 300;
+    double seconds = 1;
+    const char *path = "/run/socket-echo.sock";
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--pings") == 0) pings = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[i + 1]);
+        else if (strcmp(argv[i], "--path") == 0) path = argv[i + 1];
+    }
+    if (pings < 1) pings = 1;
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof address.sun_path) { fprintf(stderr, "socket-echo: path too long\n"); return 1; }
+    strcpy(address.sun_path, path);
+    unlink(path);
+    int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (listener < 0) fail("socket");
+    if (bind(listener, (struct sockaddr *)&address, sizeof address) != 0) fail("bind");
+    if (listen(listener, 1) != 0) fail("listen");
+    pid_t server = fork();
+    if (server < 0) fail("fork");
+    if (server == 0) serve(listener);
+    close(listener);
+    int socket_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (socket_fd < 0) fail("socket");
+    if (connect(socket_fd, (struct sockaddr *)&address, sizeof address) != 0) fail("connect");
+
+    static unsigned char frame[1 << 20], echo[1 << 20];
+    for (size_t i = 0; i < sizeof frame; i++) frame[i] = (unsigned char)(i * 2654435761u >> 13);
+    double *samples = malloc(sizeof(double) * pings);
+    for (int i = 0; i < pings; i++) {
+        double start = now();
+        if (round_trip(socket_fd, frame, echo, 16)) { fprintf(stderr, "socket-echo: ping mismatch\n"); return 1; }
+        samples[i] = now() - start;
+    }
+    qsort(samples, pings, sizeof(double), compare_doubles);
+    printf("socket-echo: ping 16-byte frame round trip: median %d us, p99 %d us over %d\n",
+           (int)(samples[pings / 2] * 1e6), (int)(samples[pings * 99 / 100] * 1e6), pings);
+    int sizes[] = {16384, 65536, 98304, 1048576};
+    for (int s = 0; s < 4; s++) {
+        long bytes = 0;
+        double start = now(), elapsed;
+        while ((elapsed = now() - start) < seconds) {
+            frame[0] ^= 1;
+            if (round_trip(socket_fd, frame, echo, sizes[s])) { fprintf(stderr, "socket-echo: echo mismatch at %d\n", sizes[s]); return 1; }
+            bytes += sizes[s];
+        }
+        elapsed = now() - start;
+        printf("socket-echo: echo %d-byte frames: %.1f MB/s each way (%ld bytes in %d ms)\n", sizes[s], bytes / elapsed / 1e6, bytes,
+               (int)(elapsed * 1000));
+    }
+    fflush(stdout);
+    close(socket_fd);
+    int status = 0;
+    waitpid(server, &status, 0);
+    unlink(path);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
