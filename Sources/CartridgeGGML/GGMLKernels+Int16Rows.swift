@@ -163,7 +163,87 @@ extension GGMLKernels {
         #endif
     }
 
+    /// `addScaledInt16Blocks` over a run of positions: rows t in 0..<positions, row t's quants at
+    /// `quants + t · rowBytes` and its block scales at `scales + t · rowBytes`;
+    /// out[h · count + i] += weights[h · stride + t] · scales_t[i / 32] · quants_t[i] for each of
+    /// `heads` heads (1...4), t in order. Bit for bit what `addScaledInt16Blocks` called for
+    /// t = 0, 1, ... gives (every element gets the same fused multiply-adds in the same order),
+    /// but each block's sums of up to three heads stay in registers over all the positions
+    /// instead of being loaded and stored once per position (the values half of attention,
+    /// which a long context makes as costly as the weights).
+    public static func addScaledInt16Rows(
+        quants: UnsafeRawPointer, scales: UnsafeRawPointer, rowBytes: Int, positions: Int,
+        weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int, into out: UnsafeMutablePointer<Float>
+    ) {
+        precondition(heads >= 1 && heads <= 4, "addScaledInt16Rows: \(heads) heads (1...4)")
+        #if arch(x86_64)
+        var first = 0
+        while first < heads {
+            let group = min(3, heads &- first)
+            for b in 0..<(count / 32) {
+                let q = quants + b &* 64, s = scales + b &* 4, w = weights + first &* stride, o = out + (first &* count &+ b &* 32)
+                switch group {
+                case 1: addScaledInt16RowsBlock(q, s, rowBytes: rowBytes, positions: positions, weights: w, stride: stride, heads: 1, count: count, into: o)
+                case 2: addScaledInt16RowsBlock(q, s, rowBytes: rowBytes, positions: positions, weights: w, stride: stride, heads: 2, count: count, into: o)
+                default: addScaledInt16RowsBlock(q, s, rowBytes: rowBytes, positions: positions, weights: w, stride: stride, heads: 3, count: count, into: o)
+                }
+            }
+            first &+= group
+        }
+        #else
+        for t in 0..<positions {
+            let row = t &* rowBytes
+            addScaledInt16Blocks(
+                (quants + row).assumingMemoryBound(to: Int16.self), (scales + row).assumingMemoryBound(to: Float.self),
+                weights: weights + t, stride: stride, heads: heads, count: count, into: out)
+        }
+        #endif
+    }
+
     #if arch(x86_64)
+    /// One block of 32 elements of `addScaledInt16Rows` for `heads` (a constant 1...3 where it is
+    /// inlined) heads: 4 × heads accumulators across the positions.
+    @inline(__always)
+    static func addScaledInt16RowsBlock(
+        _ quants: UnsafeRawPointer, _ scales: UnsafeRawPointer, rowBytes: Int, positions: Int,
+        weights: UnsafePointer<Float>, stride: Int, heads: Int, count: Int, into out: UnsafeMutablePointer<Float>
+    ) {
+        let o0 = out, o1 = out + count, o2 = out + 2 &* count
+        let zero = _mm256_setzero_ps()
+        var a00 = _mm256_loadu_ps(o0), a01 = _mm256_loadu_ps(o0 + 8), a02 = _mm256_loadu_ps(o0 + 16), a03 = _mm256_loadu_ps(o0 + 24)
+        var a10 = zero, a11 = zero, a12 = zero, a13 = zero, a20 = zero, a21 = zero, a22 = zero, a23 = zero
+        if heads > 1 { a10 = _mm256_loadu_ps(o1); a11 = _mm256_loadu_ps(o1 + 8); a12 = _mm256_loadu_ps(o1 + 16); a13 = _mm256_loadu_ps(o1 + 24) }
+        if heads > 2 { a20 = _mm256_loadu_ps(o2); a21 = _mm256_loadu_ps(o2 + 8); a22 = _mm256_loadu_ps(o2 + 16); a23 = _mm256_loadu_ps(o2 + 24) }
+        var q = quants, s = scales
+        for t in 0..<positions {
+            let d = s.load(as: Float.self)
+            let w0 = _mm256_set1_ps(weights[t] * d)
+            let w1 = heads > 1 ? _mm256_set1_ps(weights[stride &+ t] * d) : zero
+            let w2 = heads > 2 ? _mm256_set1_ps(weights[2 &* stride &+ t] * d) : zero
+            let v0 = int16x8(q)
+            a00 = _mm256_fmadd_ps(v0, w0, a00)
+            if heads > 1 { a10 = _mm256_fmadd_ps(v0, w1, a10) }
+            if heads > 2 { a20 = _mm256_fmadd_ps(v0, w2, a20) }
+            let v1 = int16x8(q + 16)
+            a01 = _mm256_fmadd_ps(v1, w0, a01)
+            if heads > 1 { a11 = _mm256_fmadd_ps(v1, w1, a11) }
+            if heads > 2 { a21 = _mm256_fmadd_ps(v1, w2, a21) }
+            let v2 = int16x8(q + 32)
+            a02 = _mm256_fmadd_ps(v2, w0, a02)
+            if heads > 1 { a12 = _mm256_fmadd_ps(v2, w1, a12) }
+            if heads > 2 { a22 = _mm256_fmadd_ps(v2, w2, a22) }
+            let v3 = int16x8(q + 48)
+            a03 = _mm256_fmadd_ps(v3, w0, a03)
+            if heads > 1 { a13 = _mm256_fmadd_ps(v3, w1, a13) }
+            if heads > 2 { a23 = _mm256_fmadd_ps(v3, w2, a23) }
+            q += rowBytes
+            s += rowBytes
+        }
+        _mm256_storeu_ps(o0, a00); _mm256_storeu_ps(o0 + 8, a01); _mm256_storeu_ps(o0 + 16, a02); _mm256_storeu_ps(o0 + 24, a03)
+        if heads > 1 { _mm256_storeu_ps(o1, a10); _mm256_storeu_ps(o1 + 8, a11); _mm256_storeu_ps(o1 + 16, a12); _mm256_storeu_ps(o1 + 24, a13) }
+        if heads > 2 { _mm256_storeu_ps(o2, a20); _mm256_storeu_ps(o2 + 8, a21); _mm256_storeu_ps(o2 + 16, a22); _mm256_storeu_ps(o2 + 24, a23) }
+    }
+
     /// Eight int16 at p as fp32.
     @inline(__always)
     static func int16x8(_ p: UnsafeRawPointer) -> __m256 {

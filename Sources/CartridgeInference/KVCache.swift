@@ -128,12 +128,11 @@ final class KVCache: @unchecked Sendable {
         into out: UnsafeMutablePointer<Float>
     ) {
         if type == .q16 {
-            for t in 0...last {
-                let row = valueRow(layer: layer, position: t)
-                GGMLKernels.addScaledInt16Blocks(
-                    quants(row, offset: offset), scales(row, offset: offset), weights: weights + t, stride: stride, heads: heads, count: count,
-                    into: out)
-            }
+            // All positions in one call: the heads' sums stay in registers (the same values).
+            let row = valueRow(layer: layer, position: 0)
+            GGMLKernels.addScaledInt16Rows(
+                quants: quants(row, offset: offset), scales: scales(row, offset: offset), rowBytes: rowBytes, positions: last + 1,
+                weights: weights, stride: stride, heads: heads, count: count, into: out)
             return
         }
         for h in 0..<heads {

@@ -85,4 +85,56 @@ struct Int16RowTests {
         }
         #expect(out[count] == 42, "changed an element past count")
     }
+
+    /// The values half of attention over a run of positions (`addScaledInt16Rows`, the heads'
+    /// sums held in registers) against `addScaledInt16Blocks` called once per position, bit for
+    /// bit: 1...4 heads (4 runs as 3 + 1), one to 37 positions, heads of one to four blocks, rows
+    /// with other heads' elements between them, and nothing outside the heads' outputs written.
+    @Test("values over a run of positions equal the position-by-position adds bit for bit", arguments: [32, 64, 128])
+    func valuesOverPositions(count: Int) {
+        var random = TestData.Random(seed: 0xA77E + UInt64(count))
+        let rowElements = 3 * count  // this head's elements sit in the middle of a wider row
+        let offset = count
+        let rowBytes = rowElements * 2 + rowElements / 32 * 4
+        for heads in 1...4 {
+            for positions in [1, 2, 7, 37] {
+                // Each row: rowElements int16 quants, then rowElements / 32 fp32 scales.
+                var rows = [UInt8](repeating: 0, count: positions * rowBytes)
+                rows.withUnsafeMutableBytes { raw in
+                    for t in 0..<positions {
+                        let x = (0..<rowElements).map { _ in Float(random.unit() * 2 - 1) * Float(1 << Int(random.next() % 6)) }
+                        let row = raw.baseAddress! + t * rowBytes
+                        GGMLKernels.quantizeInt16Blocks(
+                            x, count: rowElements, quants: row.assumingMemoryBound(to: Int16.self),
+                            scales: (row + rowElements * 2).assumingMemoryBound(to: Float.self))
+                    }
+                }
+                let stride = positions + 3
+                let weights = (0..<(heads * stride)).map { _ in Float(random.unit()) }
+                let start = (0..<(heads * count + 1)).map { _ in Float(random.unit() * 2 - 1) }  // one guard element past the heads
+                var expected = start, got = start
+                rows.withUnsafeBytes { raw in
+                    let quants = raw.baseAddress! + offset * 2, scales = raw.baseAddress! + rowElements * 2 + offset / 32 * 4
+                    weights.withUnsafeBufferPointer { w in
+                        expected.withUnsafeMutableBufferPointer { out in
+                            for t in 0..<positions {
+                                GGMLKernels.addScaledInt16Blocks(
+                                    (quants + t * rowBytes).assumingMemoryBound(to: Int16.self), (scales + t * rowBytes).assumingMemoryBound(to: Float.self),
+                                    weights: w.baseAddress! + t, stride: stride, heads: heads, count: count, into: out.baseAddress!)
+                            }
+                        }
+                        got.withUnsafeMutableBufferPointer { out in
+                            GGMLKernels.addScaledInt16Rows(
+                                quants: quants, scales: scales, rowBytes: rowBytes, positions: positions,
+                                weights: w.baseAddress!, stride: stride, heads: heads, count: count, into: out.baseAddress!)
+                        }
+                    }
+                }
+                let differing = (0..<got.count).filter { got[$0].bitPattern != expected[$0].bitPattern }
+                #expect(differing.isEmpty, "\(heads) heads, \(positions) positions: differ at \(differing.prefix(6)): \(differing.prefix(6).map { (got[$0], expected[$0]) })")
+                #expect(got[heads * count] == start[heads * count], "wrote past the heads' outputs")
+                #expect(got != start, "added nothing")
+            }
+        }
+    }
 }
