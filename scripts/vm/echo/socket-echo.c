@@ -60,7 +60,10 @@ static int round_trip(int socket_fd, const unsigned char *frame, unsigned char *
     size_t sent = 0, received = 0;
     while (received < length) {
         struct pollfd descriptor = {socket_fd, POLLIN | (sent < length ? POLLOUT : 0), 0};
-        if (poll(&descriptor, 1, 5000) <= 0) fail("poll");
+        int ready = poll(&descriptor, 1, 5000);
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready < 0) fail("poll");
+        if (ready == 0) { fprintf(stderr, "socket-echo: no echo within 5 s\n"); exit(1); }
         if ((descriptor.revents & POLLOUT) && sent < length) {
             ssize_t written = write(socket_fd, frame + sent, length - sent);
             if (written < 0 && errno != EAGAIN && errno != EINTR) fail("write");
@@ -91,6 +94,7 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--path") == 0) path = argv[i + 1];
     }
     if (pings < 1) pings = 1;
+    signal(SIGPIPE, SIG_IGN);  /* a vanished server fails a write with EPIPE, reported, not a silent death */
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof address.sun_path) { fprintf(stderr, "socket-echo: path too long\n"); return 1; }
     strcpy(address.sun_path, path);
