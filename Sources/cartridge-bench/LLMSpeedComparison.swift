@@ -24,6 +24,10 @@ struct LLMSpeedComparison: AsyncParsableCommand {
     @Option(help: "Interleaved rounds (each round: a fresh child per engine and test).") var rounds = 3
     @Option(name: [.customShort("p"), .customLong("n-prompt")], help: "Prompt tokens of the pp test (0 skips it).") var promptTokens = 128
     @Option(name: [.customShort("n"), .customLong("n-gen")], help: "Generated tokens of the tg test (0 skips it).") var generatedTokens = 128
+    @Option(
+        name: [.customShort("d"), .customLong("n-depth")],
+        help: "Tokens already in the KV cache before each tg run, for both engines (llama-bench -d, llm speed -d); pp runs from an empty cache.")
+    var depth = 0
     @Option(help: "Single-thread DRAM read bandwidth, GB/s, for the roofline column (default: measured in a child now).") var bandwidth1: Double?
     @Option(help: "Two-thread DRAM read bandwidth, GB/s (default: measured in a child now).") var bandwidth2: Double?
     @Flag(help: "Skip the bandwidth measurement and the roofline column.") var noRoofline = false
@@ -44,6 +48,7 @@ struct LLMSpeedComparison: AsyncParsableCommand {
         guard !threadCounts.isEmpty, threadCounts.allSatisfy({ (1...64).contains($0) }) else { throw ValidationError("--threads: a list of 1...64") }
         guard (1...1000).contains(repeats), (1...100).contains(rounds) else { throw ValidationError("--repeats 1...1000, --rounds 1...100") }
         guard promptTokens >= 0, generatedTokens >= 0, promptTokens + generatedTokens > 0 else { throw ValidationError("-p and -n: >= 0, not both 0") }
+        guard depth >= 0, depth == 0 || (streams == nil && !firstToken) else { throw ValidationError("-d: >= 0, and only for the pp/tg comparison") }
         if firstToken {
             guard llamaServer != nil else { throw ValidationError("--first-token needs --llama-server PATH") }
         } else if let streams {
@@ -127,11 +132,12 @@ struct LLMSpeedComparison: AsyncParsableCommand {
                         row.weightBytesPerToken = report.weightBytesPerToken
                     }
                     if generatedTokens > 0 {
-                        let (llama, record) = try runLlamaBench(llamaBench, model: model, threads: threadCount, prompt: 0, generate: generatedTokens)
+                        let (llama, record) = try runLlamaBench(
+                            llamaBench, model: model, threads: threadCount, prompt: 0, generate: generatedTokens, depth: depth)
                         row.llamaGeneration.append(llama)
                         row.llamaModelSize = record.modelSize
                         row.llamaCommit = record.buildCommit
-                        let (ours, report) = try runOurs(model: model, threads: threadCount, prompt: 0, generate: generatedTokens)
+                        let (ours, report) = try runOurs(model: model, threads: threadCount, prompt: 0, generate: generatedTokens, depth: depth)
                         row.oursGeneration.append(ours)
                         row.weightBytesPerToken = report.weightBytesPerToken
                     }
@@ -150,7 +156,8 @@ struct LLMSpeedComparison: AsyncParsableCommand {
         let commit = rows.first(where: { !$0.llamaCommit.isEmpty })?.llamaCommit ?? "?"
         print("")
         print("llama.cpp \(commit) (llama-bench) against cartridge (`cartridge-bench llm speed`), \(conditions)")
-        print("tg\(generatedTokens) and pp\(promptTokens) tok/s: median over \(rounds) interleaved round(s) of each child's median of \(repeats) repetitions; "
+        let tg = "tg\(generatedTokens)" + (depth > 0 ? " @ d\(depth) (\(depth) tokens already in the KV cache)" : "")
+        print("\(tg) and pp\(promptTokens) tok/s: median over \(rounds) interleaved round(s) of each child's median of \(repeats) repetitions; "
             + "ratio = median of the per-round ratios cartridge / llama.cpp")
         print("")
         var header = "| model | threads | tg llama.cpp | tg cartridge | tg ratio | tg GB/s llama.cpp / cartridge |"
@@ -187,7 +194,7 @@ struct LLMSpeedComparison: AsyncParsableCommand {
         print("")
         let bytesNote = rows.map { "\(Self.label($0.model)) \(Self.show(Double($0.weightBytesPerToken) / 1e6, digits: 1)) MB (llama-bench model_size \(Self.show(Double($0.llamaModelSize) / 1e6, digits: 1)) MB)" }
         print("GB/s = tg tok/s × weight bytes the decoder reads per token (all matrices and the classifier, the same bytes for both engines): "
-            + bytesNote.joined(separator: ", ") + ".")
+            + bytesNote.joined(separator: ", ") + "." + (depth > 0 ? " At depth each token also reads the cached keys and values, which this leaves out." : ""))
         if let bandwidth {
             print("Roofline = GB/s ÷ DRAM read bandwidth (\(Self.show(bandwidth.one, digits: 1)) GB/s 1 thread, \(Self.show(bandwidth.two, digits: 1)) GB/s 2 threads; "
                 + "above 100 % means part of the weights come from cache).")
@@ -207,8 +214,9 @@ struct LLMSpeedComparison: AsyncParsableCommand {
         print("Conditions at the end: \(Self.conditions())")
     }
 
-    func runLlamaBench(_ binary: String, model: String, threads: Int, prompt: Int, generate: Int) throws -> (Measurement, LlamaBenchRecord) {
-        let arguments = ["-m", model, "-t", String(threads), "-p", String(prompt), "-n", String(generate), "-r", String(repeats), "-o", "json"]
+    func runLlamaBench(_ binary: String, model: String, threads: Int, prompt: Int, generate: Int, depth: Int = 0) throws -> (Measurement, LlamaBenchRecord) {
+        var arguments = ["-m", model, "-t", String(threads), "-p", String(prompt), "-n", String(generate), "-r", String(repeats), "-o", "json"]
+        if depth > 0 { arguments += ["-d", String(depth)] }
         let result = try ChildProcess.run(binary, arguments, outputPrefix: "\(workDirectory)/llama-bench")
         guard result.termination.exitedNormally else {
             throw ValidationError("llama-bench \(arguments.joined(separator: " ")) failed (\(result.termination.status)): \(result.stderr.suffix(600))")
@@ -220,8 +228,9 @@ struct LLMSpeedComparison: AsyncParsableCommand {
         return (Measurement(rate: rate, peakKilobytes: result.termination.peakResidentKilobytes), record)
     }
 
-    func runOurs(model: String, threads: Int, prompt: Int, generate: Int) throws -> (Measurement, LLMSpeedReport) {
+    func runOurs(model: String, threads: Int, prompt: Int, generate: Int, depth: Int = 0) throws -> (Measurement, LLMSpeedReport) {
         var arguments = ["llm", "speed", "--model", model, "--threads", String(threads), "-p", String(prompt), "-n", String(generate), "-r", String(repeats), "--json"]
+        if depth > 0 { arguments += ["-d", String(depth)] }
         if let kvCacheType { arguments += ["--kv-cache-type", kvCacheType.rawValue] }
         let result = try ChildProcess.run(ChildProcess.ownExecutable(), arguments, outputPrefix: "\(workDirectory)/cartridge-speed")
         guard result.termination.exitedNormally, let line = result.stdout.split(separator: "\n").last(where: { $0.hasPrefix("{") }) else {
