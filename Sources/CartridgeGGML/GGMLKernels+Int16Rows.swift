@@ -220,22 +220,16 @@ extension GGMLKernels {
             let w0 = _mm256_set1_ps(weights[t] * d)
             let w1 = heads > 1 ? _mm256_set1_ps(weights[stride &+ t] * d) : zero
             let w2 = heads > 2 ? _mm256_set1_ps(weights[2 &* stride &+ t] * d) : zero
-            let v0 = int16x8(q)
-            a00 = _mm256_fmadd_ps(v0, w0, a00)
-            if heads > 1 { a10 = _mm256_fmadd_ps(v0, w1, a10) }
-            if heads > 2 { a20 = _mm256_fmadd_ps(v0, w2, a20) }
-            let v1 = int16x8(q + 16)
-            a01 = _mm256_fmadd_ps(v1, w0, a01)
-            if heads > 1 { a11 = _mm256_fmadd_ps(v1, w1, a11) }
-            if heads > 2 { a21 = _mm256_fmadd_ps(v1, w2, a21) }
-            let v2 = int16x8(q + 32)
-            a02 = _mm256_fmadd_ps(v2, w0, a02)
-            if heads > 1 { a12 = _mm256_fmadd_ps(v2, w1, a12) }
-            if heads > 2 { a22 = _mm256_fmadd_ps(v2, w2, a22) }
-            let v3 = int16x8(q + 48)
-            a03 = _mm256_fmadd_ps(v3, w0, a03)
-            if heads > 1 { a13 = _mm256_fmadd_ps(v3, w1, a13) }
-            if heads > 2 { a23 = _mm256_fmadd_ps(v3, w2, a23) }
+            // Eight values of the row, converted once, into each head's sums.
+            @inline(__always) func add(_ v: __m256, _ h0: inout __m256, _ h1: inout __m256, _ h2: inout __m256) {
+                h0 = _mm256_fmadd_ps(v, w0, h0)
+                if heads > 1 { h1 = _mm256_fmadd_ps(v, w1, h1) }
+                if heads > 2 { h2 = _mm256_fmadd_ps(v, w2, h2) }
+            }
+            add(int16x8(q), &a00, &a10, &a20)
+            add(int16x8(q + 16), &a01, &a11, &a21)
+            add(int16x8(q + 32), &a02, &a12, &a22)
+            add(int16x8(q + 48), &a03, &a13, &a23)
             q += rowBytes
             s += rowBytes
         }

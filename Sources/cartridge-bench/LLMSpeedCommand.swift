@@ -30,7 +30,7 @@ struct LLMSpeedCommand: AsyncParsableCommand {
     @Option(name: [.customShort("r"), .long], help: "Timed runs of each test (after one warm-up).") var repeats = 5
     @Option(
         name: [.customShort("d"), .customLong("n-depth")],
-        help: "Tokens already in the KV cache before each tg run (run untimed first, as llama-bench -d; the tg test only).")
+        help: "Tokens already in the KV cache before each tg run (run untimed first, as llama-bench -d; the tg test only, not --sequences).")
     var depth = 0
     @Option(help: "KV-cache element type: q16 (cartridged's default for GGUF), f32 or f16.") var kvCacheType: KVCacheType?
     @Option(help: "Also: tg of N concurrent sequences through the scheduler, for each N of this comma-separated list (e.g. 1,4).")
