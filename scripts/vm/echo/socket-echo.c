@@ -26,11 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
+#include "echo-measure.h"
 
 static void fail(const char *what) {
     fprintf(stderr, "socket-echo: %s: %s\n", what, strerror(errno));
@@ -55,9 +51,11 @@ static void serve(int listener) {
 }
 
 /* Writes `length` bytes of frame and reads as many back into echo, both at once (poll), so a
- * frame larger than the socket's buffers cannot deadlock against the echo; 0 if they match. */
-static int round_trip(int socket_fd, const unsigned char *frame, unsigned char *echo, size_t length) {
-    size_t sent = 0, received = 0;
+ * frame larger than the socket's buffers cannot deadlock against the echo; 0 if they match (an
+ * echo_round_trip: context points at the socket). */
+static int round_trip(void *context, const unsigned char *frame, unsigned char *echo, int length) {
+    int socket_fd = *(int *)context;
+    int sent = 0, received = 0;
     while (received < length) {
         struct pollfd descriptor = {socket_fd, POLLIN | (sent < length ? POLLOUT : 0), 0};
         int ready = poll(&descriptor, 1, 5000);
@@ -79,11 +77,6 @@ static int round_trip(int socket_fd, const unsigned char *frame, unsigned char *
     return memcmp(frame, echo, length) != 0;
 }
 
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
     int pings = 300;
     double seconds = 1;
@@ -93,7 +86,6 @@ int main(int argc, char **argv) {
         else if (strcmp(argv[i], "--seconds") == 0) seconds = atof(argv[i + 1]);
         else if (strcmp(argv[i], "--path") == 0) path = argv[i + 1];
     }
-    if (pings < 1) pings = 1;
     signal(SIGPIPE, SIG_IGN);  /* a vanished server fails a write with EPIPE, reported, not a silent death */
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof address.sun_path) { fprintf(stderr, "socket-echo: path too long\n"); return 1; }
@@ -111,34 +103,10 @@ int main(int argc, char **argv) {
     if (socket_fd < 0) fail("socket");
     if (connect(socket_fd, (struct sockaddr *)&address, sizeof address) != 0) fail("connect");
 
-    static unsigned char frame[1 << 20], echo[1 << 20];
-    for (size_t i = 0; i < sizeof frame; i++) frame[i] = (unsigned char)(i * 2654435761u >> 13);
-    double *samples = malloc(sizeof(double) * pings);
-    for (int i = 0; i < pings; i++) {
-        double start = now();
-        if (round_trip(socket_fd, frame, echo, 16)) { fprintf(stderr, "socket-echo: ping mismatch\n"); return 1; }
-        samples[i] = now() - start;
-    }
-    qsort(samples, pings, sizeof(double), compare_doubles);
-    printf("socket-echo: ping 16-byte frame round trip: median %d us, p99 %d us over %d\n",
-           (int)(samples[pings / 2] * 1e6), (int)(samples[pings * 99 / 100] * 1e6), pings);
-    int sizes[] = {16384, 65536, 98304, 1048576};
-    for (int s = 0; s < 4; s++) {
-        long bytes = 0;
-        double start = now(), elapsed;
-        while ((elapsed = now() - start) < seconds) {
-            frame[0] ^= 1;
-            if (round_trip(socket_fd, frame, echo, sizes[s])) { fprintf(stderr, "socket-echo: echo mismatch at %d\n", sizes[s]); return 1; }
-            bytes += sizes[s];
-        }
-        elapsed = now() - start;
-        printf("socket-echo: echo %d-byte frames: %.1f MB/s each way (%ld bytes in %d ms)\n", sizes[s], bytes / elapsed / 1e6, bytes,
-               (int)(elapsed * 1000));
-    }
-    fflush(stdout);
+    int failed = measure_echo("socket-echo", "socket-echo", round_trip, &socket_fd, pings, seconds);
     close(socket_fd);
     int status = 0;
     waitpid(server, &status, 0);
     unlink(path);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    return !failed && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

@@ -18,17 +18,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "echo-measure.h"
+
 static libusb_context *context;
 static libusb_device_handle *handle;
 static unsigned char out_address, in_address;
 static int packet = 512;
 static int subclass = 0xec;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec / 1e9;
-}
 
 static void fail(const char *what, int status) {
     fprintf(stderr, "usb-echo: %s: %s\n", what, libusb_error_name(status));
@@ -68,8 +64,10 @@ static int find_echo_device(void) {
 
 static void done(struct libusb_transfer *transfer) { *(int *)transfer->user_data = 1; }
 
-/* Sends `frame` (length bytes) and reads the echo into `echo`; 0 on success. */
-static int round_trip(const unsigned char *frame, unsigned char *echo, int length) {
+/* Sends `frame` (length bytes) and reads the echo into `echo`; 0 on success (an echo_round_trip:
+ * the device handle is global, so no context). */
+static int round_trip(void *context, const unsigned char *frame, unsigned char *echo, int length) {
+    (void)context;
     struct libusb_transfer *out = libusb_alloc_transfer(0), *in = libusb_alloc_transfer(0);
     int out_done = 0, in_done = 0, received = 0, status;
     int in_size = length < 65536 ? 65536 : (length + packet - 1) / packet * packet;
@@ -95,11 +93,6 @@ static int round_trip(const unsigned char *frame, unsigned char *echo, int lengt
     return memcmp(frame, echo, length) != 0;
 }
 
-static int compare_doubles(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv) {
     int pings = 300;
     double seconds = 1;
@@ -118,33 +111,7 @@ int main(int argc, char **argv) {
         nanosleep(&pause, NULL);
         libusb_init(&context);
     }
-    static unsigned char frame[1 << 20], echo[1 << 20];
-    for (size_t i = 0; i < sizeof frame; i++) frame[i] = (unsigned char)(i * 2654435761u >> 13);
-
-    double *samples = malloc(sizeof(double) * pings);
-    for (int i = 0; i < pings; i++) {
-        double start = now();
-        if (round_trip(frame, echo, 16)) { fprintf(stderr, "usb-echo: ping mismatch\n"); return 1; }
-        samples[i] = now() - start;
-    }
-    qsort(samples, pings, sizeof(double), compare_doubles);
-    printf("c-echo: ping 16-byte frame round trip: median %d us, p99 %d us over %d\n",
-           (int)(samples[pings / 2] * 1e6), (int)(samples[pings * 99 / 100] * 1e6), pings);
-    /* 98304: the answer to an EMBED of 64 sentences (64 × 384 floats), for the floor figures. */
-    int sizes[] = {16384, 65536, 98304, 1048576};
-    for (int s = 0; s < 4; s++) {
-        long bytes = 0;
-        double start = now(), elapsed;
-        while ((elapsed = now() - start) < seconds) {
-            frame[0] ^= 1;  /* a different frame each time: a stale echo would not compare equal */
-            if (round_trip(frame, echo, sizes[s])) { fprintf(stderr, "usb-echo: echo mismatch at %d\n", sizes[s]); return 1; }
-            bytes += sizes[s];
-        }
-        elapsed = now() - start;
-        double rate = bytes / elapsed / 1e6;
-        printf("c-echo: echo %d-byte frames: %.1f MB/s each way (%ld bytes in %d ms)\n", sizes[s], rate, bytes, (int)(elapsed * 1000));
-    }
-    fflush(stdout);
+    if (measure_echo("usb-echo", "c-echo", round_trip, NULL, pings, seconds)) return 1;
     libusb_release_interface(handle, 0);
     libusb_close(handle);
     libusb_exit(context);
